@@ -1,0 +1,135 @@
+import CGatewayLibevent
+import Glibc
+import GatewayHTTP
+import GatewayNetwork
+
+extension DownstreamConnection {
+    /// A head was parsed into `head`: route it, run the request filters, then proxy.
+    func startExchange() {
+        let runtime = worker.runtime
+        guard head.normalizePath() else {
+            sendProtocolError(status: 400, reason: "invalid path")
+            return
+        }
+        if case .contentLength(let length) = head.framing, length > Int64(runtime.configuration.limits.maxBodyBytes) {
+            sendProtocolError(status: 413, reason: "request body larger than max_body_bytes")
+            return
+        }
+        let (clientIP, source) = resolveClientIP(trusted: runtime.trustedProxies)
+        let requestID = head.headers.withFirst("X-Request-ID") { value in
+            RequestIDGenerator.isAcceptable(value) ? String(decoding: value, as: UTF8.self) : nil
+        } ?? nil
+        let route = runtime.router.route(listener: listenerIndex, request: head)
+        let exchange = Exchange(
+            request: HTTPRequestHead(), requestID: requestID ?? worker.requestIDs.make(), clientIP: clientIP,
+            clientIPSource: source, peer: peer, isTLS: isTLS, route: route, loop: worker.loop)
+        swap(&head, &exchange.request)
+        self.exchange = exchange
+        guard route != nil else {
+            sendLocal(.error(404, requestID: exchange.requestID))
+            return
+        }
+        phase = .filtering
+        filterIndex = 0
+        runRequestFilters()
+    }
+
+    /// Runs request filters from `filterIndex` until one answers, suspends, or all proceed.
+    func runRequestFilters() {
+        guard let exchange, let route = exchange.route else { return }
+        while filterIndex < route.filters.count {
+            let filter = route.filters[filterIndex]
+            filterIndex += 1
+            switch filter.onRequestHead(exchange) {
+            case .proceed:
+                continue
+            case .respond(let response):
+                sendLocal(response)
+                return
+            case .suspend:
+                exchange.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action) }
+                return
+            }
+        }
+        forwardUpstream()
+    }
+
+    private func resumeFilters(_ action: FilterAction) {
+        guard phase == .filtering else { return }
+        switch action {
+        case .proceed: runRequestFilters()
+        case .respond(let response): sendLocal(response)
+        case .suspend: exchange?.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action) }
+        }
+    }
+
+    /// The client address: the peer, or, when the peer is a trusted proxy, the first untrusted
+    /// address reading X-Forwarded-For right to left (never the leftmost entry blindly).
+    func resolveClientIP(trusted: CIDRSet) -> (IPAddress, ClientIPSource) {
+        let peerIP = peer.ip.unmapped
+        guard !trusted.isEmpty, trusted.contains(peerIP), head.headers.contains("X-Forwarded-For") else {
+            return (peerIP, .peer)
+        }
+        var client = peerIP
+        for field in head.headers.all("X-Forwarded-For").reversed() {
+            for entry in field.split(separator: ",").reversed() {
+                guard let ip = IPAddress(String(entry.trimmingSpaces))?.unmapped else { return (client, .forwardedFor) }
+                client = ip
+                if !trusted.contains(ip) { return (ip, .forwardedFor) }
+            }
+        }
+        return (client, .forwardedFor)
+    }
+
+    // MARK: Local responses
+
+    /// Sends a response made by the gateway or a filter; response filters run on it too.
+    func sendLocal(_ response: LocalResponse) {
+        guard let exchange else { return }
+        let bodyUnread: Bool
+        switch phase {
+        case .proxying:
+            if case .done = requestBody { bodyUnread = false } else { bodyUnread = true }
+        default:
+            switch exchange.request.framing {
+            case .none, .contentLength(0), .untilClose: bodyUnread = false
+            default: bodyUnread = true
+            }
+        }
+        let keepAlive = !response.closeConnection && exchange.request.keepAlive && !bodyUnread
+        exchange.isLocalResponse = true
+        write(response: response, requestID: exchange.requestID, requestMethod: exchange.request.method, keepAlive: keepAlive)
+    }
+
+    /// Serializes and sends a complete local response, then finishes the exchange.
+    func write(response: LocalResponse, requestID: String, requestMethod: HTTPMethod?, keepAlive: Bool) {
+        abandonUpstream()
+        var head = HTTPResponseHead(status: response.status)
+        head.headers = response.headers
+        head.headers.set("Content-Length", String(response.body.count))
+        head.headers.set("X-Request-ID", requestID)
+        if !keepAlive { head.headers.set("Connection", "close") }
+        if let exchange {
+            swap(&exchange.response, &head)
+            if let route = exchange.route {
+                for filter in route.filters.reversed() { filter.onResponseHead(exchange) }
+            }
+            swap(&exchange.response, &head)
+        }
+        worker.scratch.removeAll(keepingCapacity: true)
+        head.serialize(into: &worker.scratch)
+        if requestMethod != .head { worker.scratch.append(contentsOf: response.body) }
+        worker.scratch.withUnsafeBytes { writeToClient($0) }
+        responseStarted = true
+        finishExchange(keepAlive: keepAlive)
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
+        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
+        return result
+    }
+}

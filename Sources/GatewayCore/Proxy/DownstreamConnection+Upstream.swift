@@ -1,0 +1,372 @@
+import CGatewayLibevent
+import Glibc
+import GatewayHTTP
+import GatewayNetwork
+
+private let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+extension DownstreamConnection {
+    // MARK: Request to the upstream
+
+    /// The filters let the request through: rewrite its head for the upstream and send it.
+    func forwardUpstream() {
+        guard let exchange, let route = exchange.route else { return }
+        phase = .proxying
+        addForwardingHeaders(exchange)
+        for filter in route.filters { filter.onUpstreamRequest(exchange) }
+        switch exchange.request.framing {
+        case .contentLength(let length) where length > 0:
+            requestBody = .contentLength(remaining: length)
+        case .chunked:
+            requestBody = .chunked
+            requestDecoder.reset()
+            exchange.request.headers.add("Transfer-Encoding", "chunked")
+        default:
+            requestBody = .done
+        }
+        connectAttempts = 0
+        sendToUpstream()
+    }
+
+    /// Hop-by-hop headers out; X-Forwarded-*, X-Request-ID in. What the client claimed in
+    /// X-Forwarded-For is kept only from trusted proxies, trimmed to start at the derived client.
+    private func addForwardingHeaders(_ exchange: Exchange) {
+        var headers = exchange.request.headers
+        exchange.request.headers = HTTPHeaders()  // unique ownership: edits below do not copy
+        let host = headers.first("Host")
+        headers.removeHopByHop()
+        headers.remove("Expect")  // the gateway answers 100-continue itself
+        var forwardedFor = ""
+        if exchange.clientIPSource == .forwardedFor {
+            // Entries from the derived client rightwards: what the trusted chain vouches for.
+            let chain = headers.all("X-Forwarded-For").flatMap { $0.split(separator: ",").map { $0.trimmingSpaces } }
+            if let start = chain.lastIndex(where: { IPAddress(String($0))?.unmapped == exchange.clientIP }) {
+                forwardedFor = chain[start...].joined(separator: ", ") + ", "
+            }
+        }
+        forwardedFor += exchange.peer.ip.unmapped.description
+        headers.set("X-Forwarded-For", forwardedFor)
+        headers.set("X-Forwarded-Proto", isTLS ? "https" : "http")
+        if let host { headers.set("X-Forwarded-Host", host) }
+        headers.set("X-Request-ID", exchange.requestID)
+        exchange.request.headers = headers
+    }
+
+    /// Picks a connection (idle first, else a new one round-robin) and writes the request head,
+    /// then whatever body has arrived.
+    func sendToUpstream() {
+        guard let exchange, let route = exchange.route else { return }
+        let pool = worker.pools[route.upstream]
+        let connection: UpstreamConnection
+        if let idle = pool.takeIdle() {
+            connection = idle
+        } else {
+            connectAttempts += 1
+            guard let fresh = pool.connect(target: pool.pickTarget()) else {
+                failUpstream(status: 502)
+                return
+            }
+            connection = fresh
+        }
+        connection.owner = self
+        upstream = connection
+        responseBody = .awaitingHead
+        if connection.isConnected { armResponseTimeout(connection) }
+        bufferevent_setwatermark(connection.bev, Int16(EV_WRITE), DownstreamConnection.outputLowWater, 0)
+
+        worker.scratch.removeAll(keepingCapacity: true)
+        exchange.request.serialize(into: &worker.scratch)
+        let fd: Int32? = connection.isConnected ? bufferevent_getfd(connection.bev) : nil
+        worker.scratch.withUnsafeBytes { writeDirect($0, to: connection.output, fd: fd) }
+
+        if case .done = requestBody { return }
+        var bodyTimeout = timeval(duration: worker.runtime.configuration.timeouts.body)
+        var sendTimeout = timeval(duration: worker.runtime.configuration.timeouts.send)
+        bufferevent_set_timeouts(bev, &bodyTimeout, &sendTimeout)
+        if exchange.request.expectsContinue, !sentContinue, evbuffer_get_length(input) == 0 {
+            sentContinue = true
+            continueResponse.withUnsafeBytes { writeToClient($0) }
+        }
+        forwardRequestBody()
+    }
+
+    private func armResponseTimeout(_ connection: UpstreamConnection) {
+        let timeouts = worker.runtime.configuration.timeouts
+        var read = timeval(duration: timeouts.upstreamResponse)
+        var write = timeval(duration: timeouts.send)
+        bufferevent_set_timeouts(connection.bev, &read, &write)
+    }
+
+    /// Moves request body bytes from the client to the upstream, re-framing chunked bodies.
+    func forwardRequestBody() {
+        guard let upstream else { return }
+        switch requestBody {
+        case .done:
+            return
+        case .contentLength(let remaining):
+            let moved = min(Int64(evbuffer_get_length(input)), remaining)
+            if moved > 0 { evbuffer_remove_buffer(input, upstream.output, Int(moved)) }
+            requestBody = remaining == moved ? .done : .contentLength(remaining: remaining - moved)
+        case .chunked:
+            let available = evbuffer_get_length(input)
+            guard available > 0, let bytes = evbuffer_pullup(input, available) else { return }
+            let limit = Int64(worker.runtime.configuration.limits.maxBodyBytes)
+            let out = upstream.output
+            do {
+                let consumed = try requestDecoder.decode(UnsafeRawBufferPointer(start: bytes, count: available)) { data in
+                    requestBodyBytes += Int64(data.count)
+                    guard requestBodyBytes <= limit else { throw BodyTooLarge() }
+                    writeChunk(data, to: out)
+                }
+                evbuffer_drain(input, consumed)
+            } catch is BodyTooLarge {
+                rejectRequestBody(status: 413)
+                return
+            } catch {
+                rejectRequestBody(status: 400)
+                return
+            }
+            if requestDecoder.isDone {
+                ChunkedEncoder.lastChunk.withUnsafeBytes { _ = evbuffer_add(out, $0.baseAddress, $0.count) }
+                requestBody = .done
+            }
+        }
+        if case .done = requestBody {
+            var sendTimeout = timeval(duration: worker.runtime.configuration.timeouts.send)
+            bufferevent_set_timeouts(bev, nil, &sendTimeout)
+        } else if evbuffer_get_length(upstream.output) > DownstreamConnection.outputHighWater {
+            clientReadPaused = true
+            bufferevent_disable(bev, Int16(EV_READ))
+        }
+    }
+
+    /// The body broke its framing or limit: answer if nothing was sent yet, else just close.
+    private func rejectRequestBody(status: Int) {
+        abandonUpstream()
+        if responseStarted {
+            close()
+        } else {
+            sendLocal(.error(status, requestID: exchange?.requestID ?? "", closeConnection: true))
+        }
+    }
+
+    func upstreamWritable() {
+        guard clientReadPaused, let upstream, evbuffer_get_length(upstream.output) <= DownstreamConnection.outputLowWater else { return }
+        clientReadPaused = false
+        bufferevent_enable(bev, Int16(EV_READ))
+        forwardRequestBody()
+    }
+
+    // MARK: Upstream events
+
+    func upstreamEvent(_ events: Int16) {
+        guard let upstream, let exchange else { return }
+        let events = Int32(events)
+        if events & BEV_EVENT_CONNECTED != 0 {
+            upstream.isConnected = true
+            armResponseTimeout(upstream)
+            return
+        }
+        let timedOut = events & BEV_EVENT_TIMEOUT != 0
+        if case .awaitingHead = responseBody, !responseStarted, case .done = requestBody,
+           exchange.request.method.isIdempotent, exchange.request.framing == .none,
+           evbuffer_get_length(upstream.input) == 0 {
+            // Nothing came back: retry a failed connect on the next target, or a reused
+            // connection the upstream had closed while idle on a fresh one.
+            let wasReused = upstream.exchanges > 0
+            let targets = worker.pools[exchange.route!.upstream].upstream.targets.count
+            if (!upstream.isConnected && connectAttempts < targets) || (wasReused && !timedOut) {
+                abandonUpstream()
+                sendToUpstream()
+                return
+            }
+        }
+        if case .untilClose = responseBody, events & BEV_EVENT_EOF != 0 {
+            forwardResponseBody()
+            if chunkedToClient { ChunkedEncoder.lastChunk.withUnsafeBytes { writeToClient($0) } }
+            upstreamReusable = false
+            completeResponse()
+            return
+        }
+        if !responseStarted {
+            failUpstream(status: timedOut ? 504 : 502)
+        } else {
+            close()  // mid-body failure: closing is the only way to tell the client
+        }
+    }
+
+    func failUpstream(status: Int) {
+        abandonUpstream()
+        sendLocal(.error(status, requestID: exchange?.requestID ?? ""))
+    }
+
+    // MARK: Response from the upstream
+
+    func upstreamReadable() {
+        guard let upstream, let exchange else { return }
+        if case .awaitingHead = responseBody {
+            while true {
+                let available = evbuffer_get_length(upstream.input)
+                guard available > 0 else { return }
+                let length = min(available, worker.runtime.parserLimits.maxHeadBytes + 1)
+                guard let bytes = evbuffer_pullup(upstream.input, length) else { return }
+                let result = worker.responseParser.parse(
+                    UnsafeRawBufferPointer(start: bytes, count: length), requestMethod: exchange.request.method,
+                    into: &exchange.response)
+                switch result {
+                case .incomplete:
+                    return
+                case .failure:
+                    failUpstream(status: 502)
+                    return
+                case .complete(let headLength):
+                    evbuffer_drain(upstream.input, headLength)
+                }
+                let status = exchange.response.status
+                if status == 101 {
+                    failUpstream(status: 502)  // upgrades are not proxied: Upgrade was stripped
+                    return
+                }
+                if status >= 200 { break }
+                exchange.response.reset()  // interim 1xx: the gateway already handled Expect
+            }
+            startResponse(exchange)
+        }
+        forwardResponseBody()
+    }
+
+    /// Re-frames the upstream head for the client, runs response filters and sends it, with
+    /// the first body bytes in the same write (one TLS record for small responses).
+    private func startResponse(_ exchange: Exchange) {
+        let clientHTTP11 = exchange.request.version == .http11
+        var bodyInFlight = false
+        if case .done = requestBody {} else { bodyInFlight = true }
+        keepAliveAfterResponse = exchange.request.keepAlive && !bodyInFlight && !worker.isDraining
+        upstreamReusable = exchange.response.keepAlive
+        chunkedToClient = false
+        exchange.response.headers.removeHopByHop()
+        switch exchange.response.framing {
+        case .none:
+            responseBody = .none
+        case .contentLength(let length):
+            responseBody = exchange.request.method == .head ? .none : .contentLength(remaining: length)
+        case .chunked, .untilClose:
+            responseBody = exchange.response.framing == .chunked ? .chunked : .untilClose
+            responseDecoder.reset()
+            if clientHTTP11 {
+                chunkedToClient = true
+                exchange.response.headers.add("Transfer-Encoding", "chunked")
+            } else {
+                keepAliveAfterResponse = false
+            }
+        }
+        exchange.response.headers.set("X-Request-ID", exchange.requestID)
+        if !keepAliveAfterResponse {
+            exchange.response.headers.set("Connection", "close")
+        } else if !clientHTTP11 {
+            exchange.response.headers.set("Connection", "keep-alive")
+        }
+        if let route = exchange.route {
+            for filter in route.filters.reversed() { filter.onResponseHead(exchange) }
+        }
+        worker.scratch.removeAll(keepingCapacity: true)
+        exchange.response.serialize(into: &worker.scratch)
+        if case .contentLength(let remaining) = responseBody, let upstream {
+            // Small bodies ride along with the head in one write.
+            let take = Int(min(Int64(evbuffer_get_length(upstream.input)), remaining, 65536))
+            if take > 0 {
+                let start = worker.scratch.count
+                worker.scratch.append(contentsOf: repeatElement(0, count: take))
+                worker.scratch.withUnsafeMutableBytes { _ = evbuffer_remove(upstream.input, $0.baseAddress! + start, take) }
+                responseBody = .contentLength(remaining: remaining - Int64(take))
+            }
+        }
+        worker.scratch.withUnsafeBytes { writeToClient($0) }
+        responseStarted = true
+    }
+
+    /// Moves response body bytes to the client, with backpressure; completes the exchange at the end of the body.
+    func forwardResponseBody() {
+        guard let upstream else { return }
+        let input = upstream.input
+        switch responseBody {
+        case .awaitingHead:
+            return
+        case .none:
+            completeResponse()
+            return
+        case .contentLength(let remaining):
+            let moved = min(Int64(evbuffer_get_length(input)), remaining)
+            if moved > 0 { evbuffer_remove_buffer(input, output, Int(moved)) }
+            if moved == remaining {
+                completeResponse()
+                return
+            }
+            responseBody = .contentLength(remaining: remaining - moved)
+        case .chunked:
+            let available = evbuffer_get_length(input)
+            guard available > 0, let bytes = evbuffer_pullup(input, available) else { return }
+            let out = output
+            let chunked = chunkedToClient
+            do {
+                let consumed = try responseDecoder.decode(UnsafeRawBufferPointer(start: bytes, count: available)) { data in
+                    if chunked { writeChunk(data, to: out) } else { evbuffer_add(out, data.baseAddress, data.count) }
+                }
+                evbuffer_drain(input, consumed)
+            } catch {
+                close()  // a broken upstream body cannot be repaired mid-stream
+                return
+            }
+            if responseDecoder.isDone {
+                if chunked { ChunkedEncoder.lastChunk.withUnsafeBytes { _ = evbuffer_add(out, $0.baseAddress, $0.count) } }
+                completeResponse()
+                return
+            }
+        case .untilClose:
+            let available = evbuffer_get_length(input)
+            guard available > 0 else { return }
+            if chunkedToClient {
+                var header: [UInt8] = []
+                ChunkedEncoder.writeChunkHeader(size: available, into: &header)
+                header.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress, $0.count) }
+                evbuffer_remove_buffer(input, output, available)
+                ChunkedEncoder.chunkTrailer.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress, $0.count) }
+            } else {
+                evbuffer_remove_buffer(input, output, available)
+            }
+        }
+        if evbuffer_get_length(output) > DownstreamConnection.outputHighWater {
+            upstreamReadPaused = true
+            bufferevent_disable(upstream.bev, Int16(EV_READ))
+        }
+    }
+
+    /// The response body is complete: recycle the upstream connection when it is clean.
+    private func completeResponse() {
+        if let upstream {
+            var requestDone = false
+            if case .done = requestBody { requestDone = true }
+            if upstreamReusable, requestDone, evbuffer_get_length(upstream.input) == 0 {
+                upstream.exchanges += 1
+                self.upstream = nil
+                upstream.pool.release(upstream)
+            }
+        }
+        var requestDone = false
+        if case .done = requestBody { requestDone = true }
+        finishExchange(keepAlive: keepAliveAfterResponse && requestDone)
+    }
+}
+
+private struct BodyTooLarge: Error {}
+
+/// Frames `data` as one chunk.
+func writeChunk(_ data: UnsafeRawBufferPointer, to buffer: OpaquePointer) {
+    guard data.count > 0 else { return }
+    var header: [UInt8] = []
+    header.reserveCapacity(18)
+    ChunkedEncoder.writeChunkHeader(size: data.count, into: &header)
+    header.withUnsafeBytes { _ = evbuffer_add(buffer, $0.baseAddress, $0.count) }
+    evbuffer_add(buffer, data.baseAddress, data.count)
+    ChunkedEncoder.chunkTrailer.withUnsafeBytes { _ = evbuffer_add(buffer, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,328 @@
+import CGatewayLibevent
+import CGatewayOpenSSL
+import Glibc
+import GatewayHTTP
+import GatewayNetwork
+
+/// A client connection: reads request heads, runs the route's pipeline, proxies the exchange
+/// to an upstream connection and streams the response back, one exchange at a time
+/// (pipelined requests wait in the input buffer).
+///
+/// Loop-confined. It keeps itself alive (an unmanaged +1) from accept until ``close()``.
+final class DownstreamConnection {
+    enum Phase {
+        /// Waiting for (the rest of) the next request head.
+        case awaitingHead
+        /// Request filters are running or one is suspended.
+        case filtering
+        /// The exchange is with the upstream.
+        case proxying
+        /// Writing a final response, then closing.
+        case closing
+        case closed
+    }
+
+    enum RequestBody {
+        case done
+        case contentLength(remaining: Int64)
+        case chunked
+    }
+
+    enum ResponseBody {
+        case awaitingHead
+        case none
+        case contentLength(remaining: Int64)
+        case chunked
+        case untilClose
+    }
+
+    unowned(unsafe) let worker: Worker
+    let bev: OpaquePointer
+    let fd: Int32
+    let peer: SocketAddress
+    let listenerIndex: Int
+    let isTLS: Bool
+    var phase = Phase.awaitingHead
+
+    /// Parsed into directly; swapped into the exchange and back so its buffers are reused.
+    var head = HTTPRequestHead()
+    var responseHead = HTTPResponseHead()
+    var exchange: Exchange?
+    /// Index of the next request filter to run.
+    var filterIndex = 0
+
+    // Request body, client -> upstream.
+    var requestBody = RequestBody.done
+    var requestDecoder = ChunkedDecoder()
+    var requestBodyBytes: Int64 = 0
+    var sentContinue = false
+    var clientReadPaused = false
+
+    // Upstream side of the exchange.
+    var upstream: UpstreamConnection?
+    var connectAttempts = 0
+    var responseBody = ResponseBody.awaitingHead
+    var responseDecoder = ChunkedDecoder()
+    var responseStarted = false
+    var chunkedToClient = false
+    var keepAliveAfterResponse = false
+    var upstreamReusable = false
+    var upstreamReadPaused = false
+
+    /// Header deadline, then keep-alive idle timeout between requests.
+    private var timer: LoopTimer!
+    private var timerIsIdle = false
+    private var processingHeads = false
+
+    /// Output above this stops reading the other side until it drains below the low mark.
+    static let outputHighWater = 1 << 20
+    static let outputLowWater = 1 << 18
+
+    private init(worker: Worker, bev: OpaquePointer, fd: Int32, peer: SocketAddress, listenerIndex: Int, isTLS: Bool) {
+        self.worker = worker
+        self.bev = bev
+        self.fd = fd
+        self.peer = peer
+        self.listenerIndex = listenerIndex
+        self.isTLS = isTLS
+        timer = LoopTimer(loop: worker.loop) { [unowned(unsafe) self] in self.timerFired() }
+    }
+
+    /// Wraps an accepted socket and starts reading the first request head.
+    static func start(fd: Int32, peer: SocketAddress, listenerIndex: Int, tls: TLSServerContext?, worker: Worker) {
+        let base = worker.loop.base
+        let bev: OpaquePointer?
+        if let tls {
+            guard let ssl = tls.makeSSL() else {
+                Glibc.close(fd)
+                return
+            }
+            bev = bufferevent_openssl_socket_new(
+                base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                Int32(BEV_OPT_CLOSE_ON_FREE.rawValue | BEV_OPT_DEFER_CALLBACKS.rawValue))
+            if let bev { bufferevent_openssl_set_allow_dirty_shutdown(bev, 1) }
+        } else {
+            bev = bufferevent_socket_new(base, fd, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
+        }
+        guard let bev else {
+            Glibc.close(fd)
+            return
+        }
+        let connection = DownstreamConnection(worker: worker, bev: bev, fd: fd, peer: peer, listenerIndex: listenerIndex, isTLS: tls != nil)
+        bufferevent_setcb(bev, clientRead, clientWrite, clientEvent, Unmanaged.passRetained(connection).toOpaque())
+        let limits = worker.runtime.configuration.limits
+        bufferevent_setwatermark(bev, Int16(EV_READ), 0, max(256 * 1024, limits.maxHeaderBytes + 1))
+        bufferevent_setwatermark(bev, Int16(EV_WRITE), outputLowWater, 0)
+        var sendTimeout = timeval(duration: worker.runtime.configuration.timeouts.send)
+        bufferevent_set_timeouts(bev, nil, &sendTimeout)
+        bufferevent_enable(bev, Int16(EV_READ | EV_WRITE))
+        worker.connectionOpened(connection)
+        connection.timer.schedule(after: worker.runtime.configuration.timeouts.header)
+    }
+
+    var input: OpaquePointer { bufferevent_get_input(bev) }
+    var output: OpaquePointer { bufferevent_get_output(bev) }
+
+    // MARK: Callbacks
+
+    fileprivate func readable() {
+        switch phase {
+        case .awaitingHead:
+            processHeads()
+        case .proxying:
+            if case .done = requestBody { return }
+            forwardRequestBody()
+        case .filtering:
+            return  // bytes wait; the read watermark bounds them
+        case .closing:
+            evbuffer_drain(input, evbuffer_get_length(input))
+        case .closed:
+            return
+        }
+    }
+
+    fileprivate func writable() {
+        if phase == .closing, evbuffer_get_length(output) == 0 {
+            close()
+            return
+        }
+        if upstreamReadPaused, let upstream {
+            upstreamReadPaused = false
+            bufferevent_enable(upstream.bev, Int16(EV_READ))
+            forwardResponseBody()
+        }
+    }
+
+    fileprivate func event(_ events: Int16) {
+        let events = Int32(events)
+        if events & BEV_EVENT_TIMEOUT != 0, events & BEV_EVENT_READING != 0, phase == .proxying, !responseStarted {
+            // The client stopped sending its body.
+            abandonUpstream()
+            sendLocal(.error(408, requestID: exchange?.requestID ?? "", closeConnection: true))
+            return
+        }
+        // EOF, error, or a stalled reader: nothing more can be said to this client.
+        close()
+    }
+
+    private func timerFired() {
+        guard phase == .awaitingHead else { return }
+        if timerIsIdle || evbuffer_get_length(input) == 0 {
+            close()
+        } else {
+            sendProtocolError(status: 408, reason: "request head not received in time")
+        }
+    }
+
+    // MARK: Request heads
+
+    /// Parses and starts every complete head in the input, one exchange at a time.
+    func processHeads() {
+        guard !processingHeads else { return }
+        processingHeads = true
+        defer { processingHeads = false }
+        while phase == .awaitingHead {
+            let available = evbuffer_get_length(input)
+            guard available > 0 else { return }
+            if timerIsIdle {
+                // First byte of a keep-alive request: the head deadline starts now.
+                timerIsIdle = false
+                timer.schedule(after: worker.runtime.configuration.timeouts.header)
+            }
+            let length = min(available, worker.runtime.parserLimits.maxHeadBytes + 1)
+            guard let bytes = evbuffer_pullup(input, length) else { return }
+            switch worker.requestParser.parse(UnsafeRawBufferPointer(start: bytes, count: length), into: &head) {
+            case .incomplete:
+                return
+            case .failure(let error):
+                sendProtocolError(status: error.status, reason: error.description)
+                return
+            case .complete(let headLength):
+                evbuffer_drain(input, headLength)
+                timer.cancel()
+                startExchange()
+            }
+        }
+    }
+
+    /// Answers a request the gateway could not parse, and closes: after a framing error the
+    /// rest of the stream cannot be trusted.
+    func sendProtocolError(status: Int, reason: String) {
+        timer.cancel()
+        let requestID = worker.requestIDs.make()
+        write(response: .error(status, requestID: requestID, closeConnection: true), requestID: requestID,
+              requestMethod: nil, keepAlive: false)
+    }
+
+    // MARK: Finishing
+
+    /// Ends the current exchange: log phase, buffers recycled, then the next request or close.
+    func finishExchange(keepAlive: Bool) {
+        if let exchange {
+            exchange.resumeHandler = nil
+            if let route = exchange.route {
+                for filter in route.filters.reversed() { filter.onLog(exchange) }
+            }
+            swap(&head, &exchange.request)
+            swap(&responseHead, &exchange.response)
+            self.exchange = nil
+        }
+        head.reset()
+        responseHead.reset()
+        abandonUpstream()
+        requestBody = .done
+        requestBodyBytes = 0
+        responseBody = .awaitingHead
+        responseStarted = false
+        sentContinue = false
+        upstreamReadPaused = false
+        chunkedToClient = false
+        connectAttempts = 0
+        guard keepAlive, !worker.isDraining else {
+            closeWhenFlushed()
+            return
+        }
+        phase = .awaitingHead
+        filterIndex = 0
+        timerIsIdle = true
+        timer.schedule(after: worker.runtime.configuration.timeouts.idle)
+        if clientReadPaused {
+            clientReadPaused = false
+            bufferevent_enable(bev, Int16(EV_READ))
+        }
+        var sendTimeout = timeval(duration: worker.runtime.configuration.timeouts.send)
+        bufferevent_set_timeouts(bev, nil, &sendTimeout)
+        if evbuffer_get_length(input) > 0 { processHeads() }
+    }
+
+    /// Closes once everything queued has reached the client.
+    func closeWhenFlushed() {
+        phase = .closing
+        timer.cancel()
+        if evbuffer_get_length(output) == 0 { close() }
+    }
+
+    /// The gateway is draining: an idle keep-alive connection closes now, a busy one after its exchange.
+    func drain() {
+        if phase == .awaitingHead, evbuffer_get_length(input) == 0 { close() }
+    }
+
+    func close() {
+        guard phase != .closed else { return }
+        phase = .closed
+        timer.cancel()
+        abandonUpstream()
+        if let exchange {
+            exchange.resumeHandler = nil
+            if let route = exchange.route {
+                for filter in route.filters.reversed() { filter.onLog(exchange) }
+            }
+            self.exchange = nil
+        }
+        bufferevent_free(bev)
+        worker.connectionClosed(self)
+        Unmanaged.passUnretained(self).release()
+    }
+
+    /// Drops the upstream connection mid-exchange: it cannot be reused.
+    func abandonUpstream() {
+        if let upstream {
+            upstream.close()
+            self.upstream = nil
+        }
+    }
+
+    // MARK: Writing
+
+    /// Queues bytes for the client; over plain TCP, writes straight to the socket when nothing
+    /// is queued (saves the epoll_ctl pair bufferevents spend per write).
+    func writeToClient(_ bytes: UnsafeRawBufferPointer) {
+        writeDirect(bytes, to: output, fd: isTLS ? nil : fd)
+    }
+}
+
+/// Writes `bytes` to `fd` when given and `buffer` is empty, then queues whatever is left.
+func writeDirect(_ bytes: UnsafeRawBufferPointer, to buffer: OpaquePointer, fd: Int32?) {
+    guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+    var offset = 0
+    if let fd, evbuffer_get_length(buffer) == 0 {
+        let sent = send(fd, base, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+        // On EAGAIN or an error the bufferevent takes over and reports errors through its event callback.
+        if sent > 0 { offset = sent }
+    }
+    if offset < bytes.count {
+        evbuffer_add(buffer, base + offset, bytes.count - offset)
+    }
+}
+
+private func clientRead(_ bev: OpaquePointer?, _ arg: UnsafeMutableRawPointer?) {
+    Unmanaged<DownstreamConnection>.fromOpaque(arg!).takeUnretainedValue().readable()
+}
+
+private func clientWrite(_ bev: OpaquePointer?, _ arg: UnsafeMutableRawPointer?) {
+    Unmanaged<DownstreamConnection>.fromOpaque(arg!).takeUnretainedValue().writable()
+}
+
+private func clientEvent(_ bev: OpaquePointer?, _ events: Int16, _ arg: UnsafeMutableRawPointer?) {
+    Unmanaged<DownstreamConnection>.fromOpaque(arg!).takeUnretainedValue().event(events)
+}

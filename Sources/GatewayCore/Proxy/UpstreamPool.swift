@@ -1,0 +1,129 @@
+import CGatewayLibevent
+import Glibc
+import GatewayNetwork
+
+/// One worker's connections to one upstream: idle keep-alive connections (most recently used
+/// first) and round-robin over the targets for new ones.
+final class UpstreamPool {
+    unowned(unsafe) let worker: Worker
+    let upstream: RuntimeConfig.RuntimeUpstream
+    private var idle: [UpstreamConnection] = []
+    private var nextTarget = 0
+
+    init(worker: Worker, upstream: RuntimeConfig.RuntimeUpstream) {
+        self.worker = worker
+        self.upstream = upstream
+        // Workers start at different targets so N workers do not all hit the first one first.
+        nextTarget = worker.index % max(upstream.targets.count, 1)
+    }
+
+    /// The warmest idle connection, if any.
+    func takeIdle() -> UpstreamConnection? {
+        idle.popLast()
+    }
+
+    /// The next target in round-robin order.
+    func pickTarget() -> Int {
+        let target = nextTarget
+        nextTarget = (nextTarget + 1) % upstream.targets.count
+        return target
+    }
+
+    /// Starts a non-blocking connect to `target`; nil when no socket could be made.
+    func connect(target: Int) -> UpstreamConnection? {
+        guard let bev = bufferevent_socket_new(worker.loop.base, -1, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)) else { return nil }
+        let connection = UpstreamConnection(pool: self, bev: bev, target: target)
+        let timeouts = worker.runtime.configuration.timeouts
+        var connectTimeout = timeval(duration: timeouts.upstreamConnect)
+        bufferevent_set_timeouts(bev, nil, &connectTimeout)
+        let status = upstream.targets[target].withSockAddr { address, length in
+            bufferevent_socket_connect(bev, UnsafeMutablePointer(mutating: address), Int32(length))
+        }
+        guard status == 0 else {
+            connection.close()
+            return nil
+        }
+        bufferevent_enable(bev, Int16(EV_READ | EV_WRITE))
+        return connection
+    }
+
+    /// Takes a connection back after a clean exchange; beyond `max_idle`, or while draining, it closes.
+    func release(_ connection: UpstreamConnection) {
+        guard idle.count < upstream.maxIdle, !worker.isDraining else {
+            connection.close()
+            return
+        }
+        connection.owner = nil
+        var idleTimeout = timeval(duration: worker.runtime.configuration.timeouts.upstreamIdle)
+        bufferevent_set_timeouts(connection.bev, &idleTimeout, nil)
+        // Reading stays on while idle: an upstream close or stray bytes must be noticed.
+        bufferevent_enable(connection.bev, Int16(EV_READ))
+        idle.append(connection)
+    }
+
+    /// An idle connection closed, timed out or sent unsolicited bytes: drop it.
+    func discardIdle(_ connection: UpstreamConnection) {
+        if let index = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: index) }
+        connection.close()
+    }
+
+    func closeIdle() {
+        for connection in idle { connection.close() }
+        idle.removeAll()
+    }
+}
+
+/// A connection to one upstream target. Owned by a client connection during an exchange,
+/// by the pool while idle; it keeps itself alive until ``close()``.
+final class UpstreamConnection {
+    unowned(unsafe) let pool: UpstreamPool
+    let bev: OpaquePointer
+    let target: Int
+    var isConnected = false
+    /// Exchanges completed on it; a reused connection may have been closed by the upstream meanwhile.
+    var exchanges = 0
+    unowned(unsafe) var owner: DownstreamConnection?
+    private var closed = false
+
+    init(pool: UpstreamPool, bev: OpaquePointer, target: Int) {
+        self.pool = pool
+        self.bev = bev
+        self.target = target
+        let me = Unmanaged.passRetained(self).toOpaque()
+        bufferevent_setcb(bev, upstreamRead, upstreamWrite, upstreamEvent, me)
+    }
+
+    var input: OpaquePointer { bufferevent_get_input(bev) }
+    var output: OpaquePointer { bufferevent_get_output(bev) }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        owner = nil
+        bufferevent_free(bev)
+        Unmanaged.passUnretained(self).release()
+    }
+}
+
+private func upstreamRead(_ bev: OpaquePointer?, _ arg: UnsafeMutableRawPointer?) {
+    let connection = Unmanaged<UpstreamConnection>.fromOpaque(arg!).takeUnretainedValue()
+    if let owner = connection.owner {
+        owner.upstreamReadable()
+    } else {
+        connection.pool.discardIdle(connection)
+    }
+}
+
+private func upstreamWrite(_ bev: OpaquePointer?, _ arg: UnsafeMutableRawPointer?) {
+    let connection = Unmanaged<UpstreamConnection>.fromOpaque(arg!).takeUnretainedValue()
+    connection.owner?.upstreamWritable()
+}
+
+private func upstreamEvent(_ bev: OpaquePointer?, _ events: Int16, _ arg: UnsafeMutableRawPointer?) {
+    let connection = Unmanaged<UpstreamConnection>.fromOpaque(arg!).takeUnretainedValue()
+    if let owner = connection.owner {
+        owner.upstreamEvent(events)
+    } else {
+        connection.pool.discardIdle(connection)
+    }
+}

@@ -1,0 +1,120 @@
+import GatewayConfig
+import GatewayHTTP
+import GatewayNetwork
+
+/// An immutable, fully validated snapshot of everything the workers need: compiled routes with
+/// their filter instances, TLS contexts, upstream targets, limits and timeouts.
+///
+/// Built off the event loops; a reload builds a new one and swaps it in whole, or keeps the old.
+public final class RuntimeConfig: Sendable {
+    public let configuration: GatewayConfiguration
+    let listeners: [RuntimeListener]
+    let upstreams: [RuntimeUpstream]
+    let routes: [Route]
+    let router: Router
+    let parserLimits: HTTPParserLimits
+    let trustedProxies: CIDRSet
+
+    struct RuntimeListener: Sendable {
+        let name: String
+        let address: SocketAddress
+        let tls: TLSServerContext?
+    }
+
+    struct RuntimeUpstream: Sendable {
+        let name: String
+        let targets: [SocketAddress]
+        let maxIdle: Int
+    }
+
+    private init(configuration: GatewayConfiguration, listeners: [RuntimeListener], upstreams: [RuntimeUpstream], routes: [Route]) {
+        self.configuration = configuration
+        self.listeners = listeners
+        self.upstreams = upstreams
+        self.routes = routes
+        self.router = Router(routes: routes, listenerCount: listeners.count)
+        var limits = HTTPParserLimits()
+        limits.maxHeadBytes = configuration.limits.maxHeaderBytes
+        limits.maxHeaderCount = configuration.limits.maxHeaders
+        limits.maxURIBytes = configuration.limits.maxURIBytes
+        self.parserLimits = limits
+        self.trustedProxies = configuration.trustedProxies
+    }
+
+    /// Loads and validates `path` completely: YAML, the core schema, plugin names and settings,
+    /// certificates. Every problem found is in the returned diagnostics.
+    public static func load(path: String, registry: PluginRegistry) -> Result<RuntimeConfig, ConfigDiagnostics> {
+        switch ConfigLoader.load(path: path) {
+        case .failure(let diagnostics):
+            return .failure(diagnostics)
+        case .success(let configuration):
+            let diagnostics = ConfigDiagnostics()
+            if let runtime = build(configuration, registry: registry, diagnostics: diagnostics), !diagnostics.hasErrors {
+                return .success(runtime)
+            }
+            return .failure(diagnostics)
+        }
+    }
+
+    static func build(_ configuration: GatewayConfiguration, registry: PluginRegistry, diagnostics: ConfigDiagnostics) -> RuntimeConfig? {
+        var filters: [String: any Filter] = [:]
+        for entry in configuration.filters {
+            guard let plugin = registry.plugin(named: entry.plugin) else {
+                let known = registry.names.isEmpty ? "none are built in" : "known: " + registry.names.joined(separator: ", ")
+                let hint = nearestName(to: entry.plugin, in: registry.names).map { "; did you mean '\($0)'?" } ?? " (\(known))"
+                diagnostics.error("unknown plugin '\(entry.plugin)'\(hint)", at: entry.pluginLocation)
+                continue
+            }
+            let context = PluginContext(filterName: entry.name, configuration: configuration)
+            if let filter = plugin.makeFilter(settings: entry.settings, context: context, diagnostics: diagnostics) {
+                filters[entry.name] = filter
+            }
+        }
+
+        let listeners = configuration.listeners.map { listener in
+            RuntimeListener(name: listener.name, address: listener.address,
+                            tls: listener.tls.flatMap { TLSServerContext($0, diagnostics: diagnostics) })
+        }
+        let upstreams = configuration.upstreams.map {
+            RuntimeUpstream(name: $0.name, targets: $0.targets, maxIdle: $0.maxIdle)
+        }
+        let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($0.element.name, $0.offset) })
+        let listenerIndex = Dictionary(uniqueKeysWithValues: listeners.enumerated().map { ($0.element.name, $0.offset) })
+
+        var routes: [Route] = []
+        for route in configuration.routes {
+            // The loader checked every reference; a missing one here means that filter failed to build.
+            guard let upstream = upstreamIndex[route.upstream] else { continue }
+            routes.append(Route(
+                name: route.name,
+                pathPrefix: route.pathPrefix,
+                hosts: route.hosts.map(HostPattern.init),
+                methods: route.methods.isEmpty ? nil : Set(route.methods.map(HTTPMethod.init)),
+                listeners: route.listeners.map { Set($0.compactMap { listenerIndex[$0] }) },
+                upstream: upstream,
+                filters: route.filters.compactMap { filters[$0] }))
+        }
+        guard !diagnostics.hasErrors else { return nil }
+        return RuntimeConfig(configuration: configuration, listeners: listeners, upstreams: upstreams, routes: routes)
+    }
+}
+
+/// The closest candidate by edit distance, when close enough to be a likely typo.
+func nearestName(to name: String, in candidates: [String]) -> String? {
+    let scored = candidates.map { ($0, editDistance(name, $0)) }.min { $0.1 < $1.1 }
+    guard let (best, distance) = scored, distance <= max(2, name.count / 3) else { return nil }
+    return best
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.utf8), b = Array(b.utf8)
+    var previous = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return a.isEmpty ? b.count : previous[b.count]
+}

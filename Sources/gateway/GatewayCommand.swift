@@ -1,0 +1,68 @@
+import ArgumentParser
+import GatewayConfig
+import GatewayCore
+import Glibc
+
+@main
+struct GatewayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "A security gateway: a TLS-terminating reverse proxy that runs every request through filters.",
+        subcommands: [Run.self, Check.self, Version.self]
+    )
+}
+
+/// Loads a config the same way for `run` and `check`, printing `PATH:LINE:COL: reason` lines.
+func loadRuntime(path: String) throws -> RuntimeConfig {
+    switch RuntimeConfig.load(path: path, registry: .builtIn) {
+    case .success(let runtime):
+        return runtime
+    case .failure(let diagnostics):
+        for error in diagnostics.errors { printError(error.description) }
+        throw ExitCode(1)
+    }
+}
+
+func printError(_ message: String) {
+    var line = message
+    line.append("\n")
+    _ = line.withCString { write(2, $0, strlen($0)) }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway in the foreground; SIGTERM or SIGINT drain and exit.")
+
+    @Option(name: .long, help: "Path to the gateway YAML config.")
+    var config: String
+
+    func run() throws {
+        let runtime = try loadRuntime(path: config)
+        let server = GatewayServer(runtime: runtime) { printError("gateway: " + $0) }
+        do {
+            try server.run()
+        } catch {
+            printError("gateway: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Validate a config: exit 0 when valid, 1 with PATH:LINE:COL: reason lines when not.")
+
+    @Option(name: .long, help: "Path to the gateway YAML config.")
+    var config: String
+
+    func run() throws {
+        let runtime = try loadRuntime(path: config)
+        print("\(config): ok (\(runtime.configuration.listeners.count) listener(s), \(runtime.configuration.routes.count) route(s), \(runtime.configuration.filters.count) filter(s))")
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the gateway version.")
+
+    func run() {
+        print("gateway \(GatewayVersion.current)")
+    }
+}
