@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "gateway", targets: ["gateway"]),
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
+        .library(name: "GatewayTesting", targets: ["GatewayTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -27,6 +28,10 @@ let package = Package(
                 .linkedLibrary("event_pthreads"),
             ]
         ),
+        .target(
+            name: "CGatewayHiredis",
+            linkerSettings: [.linkedLibrary("hiredis")]
+        ),
 
         // Pure Swift layers, no C: addresses, HTTP/1.1 codec, config model.
         .target(name: "GatewayNetwork"),
@@ -42,15 +47,31 @@ let package = Package(
             dependencies: ["CGatewayLibevent", "CGatewayOpenSSL", "GatewayNetwork", "GatewayHTTP", "GatewayConfig"]
         ),
 
+        // Testing support: run a filter's phases without sockets.
+        .target(name: "GatewayTesting", dependencies: ["GatewayCore"]),
+
+        // Plugins: one target each, depending on the core's public filter API only.
+        .target(name: "SecurityHeaders", dependencies: ["GatewayCore"], path: "Plugins/SecurityHeaders"),
+        .target(name: "CORS", dependencies: ["GatewayCore"], path: "Plugins/CORS"),
+        .target(name: "IPAccess", dependencies: ["GatewayCore"], path: "Plugins/IPAccess"),
+        .target(name: "ErrorPages", dependencies: ["GatewayCore"], path: "Plugins/ErrorPages"),
+
         .executableTarget(
             name: "gateway",
-            dependencies: ["GatewayCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "GatewayCore", "SecurityHeaders", "CORS", "IPAccess", "ErrorPages",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
 
         .testTarget(name: "GatewayNetworkTests", dependencies: ["GatewayNetwork"]),
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayTesting"]),
+        .testTarget(name: "SecurityHeadersTests", dependencies: ["SecurityHeaders", "GatewayTesting"]),
+        .testTarget(name: "CORSTests", dependencies: ["CORS", "GatewayTesting"]),
+        .testTarget(name: "IPAccessTests", dependencies: ["IPAccess", "GatewayTesting"]),
+        .testTarget(name: "ErrorPagesTests", dependencies: ["ErrorPages", "GatewayTesting"]),
         .testTarget(name: "IntegrationTests", dependencies: ["gateway"]),
     ]
 )

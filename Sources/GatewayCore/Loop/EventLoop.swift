@@ -41,6 +41,11 @@ public final class EventLoop: @unchecked Sendable {
         event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY)
     }
 
+    /// Runs one iteration, waiting for at least one event. For tests that drive a loop by hand.
+    package func runOnce() {
+        event_base_loop(base, EVLOOP_ONCE)
+    }
+
     /// Makes ``run()`` return after the current iteration. Loop thread only.
     public func stop() {
         event_base_loopbreak(base)

@@ -18,6 +18,11 @@ public struct PluginContext: Sendable {
     public var filterName: String
     /// The whole gateway config, for plugins that read shared top-level settings.
     public var configuration: GatewayConfiguration
+
+    package init(filterName: String, configuration: GatewayConfiguration) {
+        self.filterName = filterName
+        self.configuration = configuration
+    }
 }
 
 /// The plugins a gateway binary knows, by name.

@@ -155,6 +155,7 @@ final class DownstreamConnection {
 
     fileprivate func event(_ events: Int16) {
         let events = Int32(events)
+        if events & BEV_EVENT_CONNECTED != 0 { return }  // TLS handshake done
         if events & BEV_EVENT_TIMEOUT != 0, events & BEV_EVENT_READING != 0, phase == .proxying, !responseStarted {
             // The client stopped sending its body.
             abandonUpstream()

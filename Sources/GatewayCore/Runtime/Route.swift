@@ -14,13 +14,14 @@ public final class Route: Sendable {
     /// Filters in request order.
     public let filters: [any Filter]
 
-    init(name: String, pathPrefix: String, hosts: [HostPattern], methods: Set<HTTPMethod>?, listeners: Set<Int>?,
-         upstream: Int, filters: [any Filter]) {
+    /// `hosts` and `methods` empty: any.
+    package init(name: String, pathPrefix: String, hosts: [String], methods: [String], listeners: Set<Int>?,
+                 upstream: Int, filters: [any Filter]) {
         self.name = name
         self.pathPrefix = pathPrefix
         self.pathPrefixBytes = Array(pathPrefix.utf8)
-        self.hosts = hosts
-        self.methods = methods
+        self.hosts = hosts.map(HostPattern.init)
+        self.methods = methods.isEmpty ? nil : Set(methods.map(HTTPMethod.init))
         self.listeners = listeners
         self.upstream = upstream
         self.filters = filters

@@ -44,24 +44,22 @@ public final class RuntimeConfig: Sendable {
     /// Loads and validates `path` completely: YAML, the core schema, plugin names and settings,
     /// certificates. Every problem found is in the returned diagnostics.
     public static func load(path: String, registry: PluginRegistry) -> Result<RuntimeConfig, ConfigDiagnostics> {
-        switch ConfigLoader.load(path: path) {
-        case .failure(let diagnostics):
-            return .failure(diagnostics)
-        case .success(let configuration):
-            let diagnostics = ConfigDiagnostics()
-            if let runtime = build(configuration, registry: registry, diagnostics: diagnostics), !diagnostics.hasErrors {
-                return .success(runtime)
-            }
-            return .failure(diagnostics)
-        }
+        let diagnostics = ConfigDiagnostics()
+        // The loader returns what it could read even with errors, so plugin settings are
+        // checked in the same pass and every problem is reported at once.
+        guard let configuration = ConfigLoader.load(path: path, diagnostics: diagnostics),
+              let runtime = build(configuration, registry: registry, diagnostics: diagnostics),
+              !diagnostics.hasErrors
+        else { return .failure(diagnostics) }
+        return .success(runtime)
     }
 
-    static func build(_ configuration: GatewayConfiguration, registry: PluginRegistry, diagnostics: ConfigDiagnostics) -> RuntimeConfig? {
+    package static func build(_ configuration: GatewayConfiguration, registry: PluginRegistry, diagnostics: ConfigDiagnostics) -> RuntimeConfig? {
         var filters: [String: any Filter] = [:]
         for entry in configuration.filters {
             guard let plugin = registry.plugin(named: entry.plugin) else {
                 let known = registry.names.isEmpty ? "none are built in" : "known: " + registry.names.joined(separator: ", ")
-                let hint = nearestName(to: entry.plugin, in: registry.names).map { "; did you mean '\($0)'?" } ?? " (\(known))"
+                let hint = Spelling.nearest(to: entry.plugin, in: registry.names).map { "; did you mean '\($0)'?" } ?? " (\(known))"
                 diagnostics.error("unknown plugin '\(entry.plugin)'\(hint)", at: entry.pluginLocation)
                 continue
             }
@@ -88,8 +86,8 @@ public final class RuntimeConfig: Sendable {
             routes.append(Route(
                 name: route.name,
                 pathPrefix: route.pathPrefix,
-                hosts: route.hosts.map(HostPattern.init),
-                methods: route.methods.isEmpty ? nil : Set(route.methods.map(HTTPMethod.init)),
+                hosts: route.hosts,
+                methods: route.methods,
                 listeners: route.listeners.map { Set($0.compactMap { listenerIndex[$0] }) },
                 upstream: upstream,
                 filters: route.filters.compactMap { filters[$0] }))
@@ -97,24 +95,4 @@ public final class RuntimeConfig: Sendable {
         guard !diagnostics.hasErrors else { return nil }
         return RuntimeConfig(configuration: configuration, listeners: listeners, upstreams: upstreams, routes: routes)
     }
-}
-
-/// The closest candidate by edit distance, when close enough to be a likely typo.
-func nearestName(to name: String, in candidates: [String]) -> String? {
-    let scored = candidates.map { ($0, editDistance(name, $0)) }.min { $0.1 < $1.1 }
-    guard let (best, distance) = scored, distance <= max(2, name.count / 3) else { return nil }
-    return best
-}
-
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.utf8), b = Array(b.utf8)
-    var previous = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
-        var current = [i] + Array(repeating: 0, count: b.count)
-        for j in 1...max(b.count, 1) where !b.isEmpty {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return a.isEmpty ? b.count : previous[b.count]
 }

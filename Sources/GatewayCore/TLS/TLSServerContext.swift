@@ -58,7 +58,7 @@ public final class TLSServerContext: @unchecked Sendable {
         _ = gw_ssl_ctx_set_session_cache_mode(ctx, Int(SSL_SESS_CACHE_OFF))
         let ciphers = config.ciphers ?? defaultCiphers
         guard SSL_CTX_set_cipher_list(ctx, ciphers) == 1 else {
-            diagnostics.error("no usable cipher in '\(ciphers)': \(openSSLErrors())", at: certificate.location)
+            diagnostics.error("no usable cipher in '\(ciphers)': \(openSSLErrors())", at: config.ciphersLocation ?? certificate.location)
             SSL_CTX_free(ctx)
             return nil
         }
@@ -68,12 +68,12 @@ public final class TLSServerContext: @unchecked Sendable {
             return nil
         }
         guard SSL_CTX_use_PrivateKey_file(ctx, certificate.keyPath, SSL_FILETYPE_PEM) == 1 else {
-            diagnostics.error("cannot load private key \(certificate.keyPath): \(openSSLErrors())", at: certificate.location)
+            diagnostics.error("cannot load private key \(certificate.keyPath): \(openSSLErrors())", at: certificate.keyLocation)
             SSL_CTX_free(ctx)
             return nil
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else {
-            diagnostics.error("private key \(certificate.keyPath) does not match certificate \(certificate.certPath)", at: certificate.location)
+            diagnostics.error("private key \(certificate.keyPath) does not match certificate \(certificate.certPath)", at: certificate.keyLocation)
             SSL_CTX_free(ctx)
             return nil
         }
