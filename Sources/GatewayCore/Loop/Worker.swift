@@ -14,13 +14,15 @@ final class Worker: @unchecked Sendable {
     private var draining = false
     private var onIdle: (() -> Void)?
     let requestIDs = RequestIDGenerator()
+    let events: any EventPublisher
     /// Serialization buffer reused by every connection of this worker (single-threaded, used synchronously).
     var scratch: [UInt8] = []
     let requestParser: HTTPRequestParser
     let responseParser: HTTPResponseParser
 
-    init(index: Int, loop: EventLoop, runtime: RuntimeConfig) {
+    init(index: Int, loop: EventLoop, runtime: RuntimeConfig, events: any EventPublisher) {
         self.index = index
+        self.events = events
         self.loop = loop
         self.runtime = runtime
         self.requestParser = HTTPRequestParser(limits: runtime.parserLimits)

@@ -8,11 +8,11 @@ extension DownstreamConnection {
     func startExchange() {
         let runtime = worker.runtime
         guard head.normalizePath() else {
-            sendProtocolError(status: 400, reason: "invalid path")
+            sendProtocolError(status: 400, rule: "invalidPath", reason: "path has a bad %-escape or climbs above the root")
             return
         }
         if case .contentLength(let length) = head.framing, length > Int64(runtime.configuration.limits.maxBodyBytes) {
-            sendProtocolError(status: 413, reason: "request body larger than max_body_bytes")
+            sendProtocolError(status: 413, rule: "bodyTooLarge", reason: "request body larger than max_body_bytes")
             return
         }
         let (clientIP, source) = resolveClientIP(trusted: runtime.trustedProxies)

@@ -197,6 +197,14 @@ extension DownstreamConnection {
 
     func failUpstream(status: Int) {
         abandonUpstream()
+        if let exchange, let route = exchange.route {
+            let upstreamName = worker.runtime.upstreams[route.upstream].name
+            exchange.emit(SecurityEvent(
+                name: "upstream-failure", action: .flagged, severity: .low, ruleID: "upstream.\(status)",
+                ruleName: status == 504 ? "upstream timed out" : "upstream unreachable or invalid", ruleCategory: "availability",
+                category: ["web"], type: ["error"], kind: "event",
+                reason: "answered \(status): upstream '\(upstreamName)' failed", details: ["upstream": upstreamName]))
+        }
         sendLocal(.error(status, requestID: exchange?.requestID ?? ""))
     }
 
@@ -270,8 +278,20 @@ extension DownstreamConnection {
             for filter in route.filters.reversed() { filter.onResponseHead(exchange) }
         }
         worker.scratch.removeAll(keepingCapacity: true)
-        exchange.response.serialize(into: &worker.scratch)
-        if case .contentLength(let remaining) = responseBody, let upstream {
+        if let replacement = exchange.replacementBody {
+            // The upstream body is read and dropped (its start kept for the log phase); the
+            // client gets the replacement with its own length.
+            discardingResponseBody = true
+            chunkedToClient = false
+            exchange.response.headers.remove("Transfer-Encoding")
+            exchange.response.headers.set("Content-Type", replacement.contentType)
+            exchange.response.headers.set("Content-Length", String(replacement.body.count))
+            exchange.response.serialize(into: &worker.scratch)
+            if exchange.request.method != .head { worker.scratch.append(contentsOf: replacement.body) }
+        } else {
+            exchange.response.serialize(into: &worker.scratch)
+        }
+        if !discardingResponseBody, case .contentLength(let remaining) = responseBody, let upstream {
             // Small bodies ride along with the head in one write.
             let take = Int(min(Int64(evbuffer_get_length(upstream.input)), remaining, 65536))
             if take > 0 {
@@ -297,7 +317,7 @@ extension DownstreamConnection {
             return
         case .contentLength(let remaining):
             let moved = min(Int64(evbuffer_get_length(input)), remaining)
-            if moved > 0 { evbuffer_remove_buffer(input, output, Int(moved)) }
+            if moved > 0 { moveResponseBytes(from: input, count: Int(moved), chunked: false) }
             if moved == remaining {
                 completeResponse()
                 return
@@ -306,11 +326,9 @@ extension DownstreamConnection {
         case .chunked:
             let available = evbuffer_get_length(input)
             guard available > 0, let bytes = evbuffer_pullup(input, available) else { return }
-            let out = output
-            let chunked = chunkedToClient
             do {
                 let consumed = try responseDecoder.decode(UnsafeRawBufferPointer(start: bytes, count: available)) { data in
-                    if chunked { writeChunk(data, to: out) } else { evbuffer_add(out, data.baseAddress, data.count) }
+                    deliverResponseData(data)
                 }
                 evbuffer_drain(input, consumed)
             } catch {
@@ -318,27 +336,53 @@ extension DownstreamConnection {
                 return
             }
             if responseDecoder.isDone {
-                if chunked { ChunkedEncoder.lastChunk.withUnsafeBytes { _ = evbuffer_add(out, $0.baseAddress, $0.count) } }
+                if chunkedToClient { ChunkedEncoder.lastChunk.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress, $0.count) } }
                 completeResponse()
                 return
             }
         case .untilClose:
             let available = evbuffer_get_length(input)
             guard available > 0 else { return }
-            if chunkedToClient {
-                var header: [UInt8] = []
-                ChunkedEncoder.writeChunkHeader(size: available, into: &header)
-                header.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress, $0.count) }
-                evbuffer_remove_buffer(input, output, available)
-                ChunkedEncoder.chunkTrailer.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress, $0.count) }
-            } else {
-                evbuffer_remove_buffer(input, output, available)
-            }
+            moveResponseBytes(from: input, count: available, chunked: chunkedToClient)
         }
         if evbuffer_get_length(output) > DownstreamConnection.outputHighWater {
             upstreamReadPaused = true
             bufferevent_disable(upstream.bev, Int16(EV_READ))
         }
+    }
+
+    /// Moves `count` raw body bytes from the upstream to the client (as one chunk when
+    /// `chunked`), or into the capture when the body is being replaced.
+    private func moveResponseBytes(from input: OpaquePointer, count: Int, chunked: Bool) {
+        if discardingResponseBody {
+            if let bytes = evbuffer_pullup(input, count) { capture(UnsafeRawBufferPointer(start: bytes, count: count)) }
+            evbuffer_drain(input, count)
+        } else if chunked {
+            var header: [UInt8] = []
+            ChunkedEncoder.writeChunkHeader(size: count, into: &header)
+            header.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress, $0.count) }
+            evbuffer_remove_buffer(input, output, count)
+            ChunkedEncoder.chunkTrailer.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress, $0.count) }
+        } else {
+            evbuffer_remove_buffer(input, output, count)
+        }
+    }
+
+    /// Decoded body data: to the client (re-chunked for HTTP/1.1) or into the capture.
+    private func deliverResponseData(_ data: UnsafeRawBufferPointer) {
+        if discardingResponseBody {
+            capture(data)
+        } else if chunkedToClient {
+            writeChunk(data, to: output)
+        } else {
+            evbuffer_add(output, data.baseAddress, data.count)
+        }
+    }
+
+    private func capture(_ data: UnsafeRawBufferPointer) {
+        guard let exchange else { return }
+        let room = exchange.capturedBodyLimit - exchange.capturedResponseBody.count
+        if room > 0 { exchange.capturedResponseBody.append(contentsOf: data.prefix(room)) }
     }
 
     /// The response body is complete: recycle the upstream connection when it is clean.

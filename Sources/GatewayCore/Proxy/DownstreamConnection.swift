@@ -68,6 +68,8 @@ final class DownstreamConnection {
     var keepAliveAfterResponse = false
     var upstreamReusable = false
     var upstreamReadPaused = false
+    /// A filter replaced the upstream body: read it, keep its start, send nothing of it.
+    var discardingResponseBody = false
 
     /// Header deadline, then keep-alive idle timeout between requests.
     private var timer: LoopTimer!
@@ -171,7 +173,7 @@ final class DownstreamConnection {
         if timerIsIdle || evbuffer_get_length(input) == 0 {
             close()
         } else {
-            sendProtocolError(status: 408, reason: "request head not received in time")
+            sendProtocolError(status: 408, rule: "headerTimeout", reason: "request head not received in time")
         }
     }
 
@@ -196,7 +198,7 @@ final class DownstreamConnection {
             case .incomplete:
                 return
             case .failure(let error):
-                sendProtocolError(status: error.status, reason: error.description)
+                sendProtocolError(status: error.status, rule: "\(error.reason)", reason: error.description)
                 return
             case .complete(let headLength):
                 evbuffer_drain(input, headLength)
@@ -208,9 +210,14 @@ final class DownstreamConnection {
 
     /// Answers a request the gateway could not parse, and closes: after a framing error the
     /// rest of the stream cannot be trusted.
-    func sendProtocolError(status: Int, reason: String) {
+    func sendProtocolError(status: Int, rule: String, reason: String) {
         timer.cancel()
         let requestID = worker.requestIDs.make()
+        worker.events.publish(EventRecord(
+            event: SecurityEvent(name: "protocol-violation", action: .blocked, severity: .medium,
+                                 ruleID: "protocol.\(rule)", ruleName: reason, ruleCategory: "protocol",
+                                 category: ["network", "web"], reason: "request rejected with \(status): \(reason)"),
+            requestID: requestID, sourceIP: peer.ip.unmapped))
         write(response: .error(status, requestID: requestID, closeConnection: true), requestID: requestID,
               requestMethod: nil, keepAlive: false)
     }
@@ -220,10 +227,7 @@ final class DownstreamConnection {
     /// Ends the current exchange: log phase, buffers recycled, then the next request or close.
     func finishExchange(keepAlive: Bool) {
         if let exchange {
-            exchange.resumeHandler = nil
-            if let route = exchange.route {
-                for filter in route.filters.reversed() { filter.onLog(exchange) }
-            }
+            endExchange(exchange)
             swap(&head, &exchange.request)
             swap(&responseHead, &exchange.response)
             self.exchange = nil
@@ -238,6 +242,7 @@ final class DownstreamConnection {
         sentContinue = false
         upstreamReadPaused = false
         chunkedToClient = false
+        discardingResponseBody = false
         connectAttempts = 0
         guard keepAlive, !worker.isDraining else {
             closeWhenFlushed()
@@ -254,6 +259,15 @@ final class DownstreamConnection {
         var sendTimeout = timeval(duration: worker.runtime.configuration.timeouts.send)
         bufferevent_set_timeouts(bev, nil, &sendTimeout)
         if evbuffer_get_length(input) > 0 { processHeads() }
+    }
+
+    /// The log phase, then the exchange's events go to the sinks.
+    private func endExchange(_ exchange: Exchange) {
+        exchange.resumeHandler = nil
+        if let route = exchange.route {
+            for filter in route.filters.reversed() { filter.onLog(exchange) }
+        }
+        for record in exchange.events { worker.events.publish(record) }
     }
 
     /// Closes once everything queued has reached the client.
@@ -274,10 +288,7 @@ final class DownstreamConnection {
         timer.cancel()
         abandonUpstream()
         if let exchange {
-            exchange.resumeHandler = nil
-            if let route = exchange.route {
-                for filter in route.filters.reversed() { filter.onLog(exchange) }
-            }
+            endExchange(exchange)
             self.exchange = nil
         }
         bufferevent_free(bev)

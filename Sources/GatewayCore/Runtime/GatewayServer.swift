@@ -11,11 +11,14 @@ public final class GatewayServer: @unchecked Sendable {
     private var workers: [Worker] = []
     private var threads: [pthread_t] = []
     private let log: @Sendable (String) -> Void
+    private let events: any EventPublisher
     /// How long in-flight exchanges get to finish after SIGTERM/SIGINT.
     public var drainTimeout: Duration = .seconds(30)
 
-    public init(runtime: RuntimeConfig, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    /// Without an `events` publisher, events are written to stderr.
+    public init(runtime: RuntimeConfig, events: (any EventPublisher)? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.runtime = runtime
+        self.events = events ?? StderrEventPublisher()
         self.log = log
     }
 
@@ -36,10 +39,11 @@ public final class GatewayServer: @unchecked Sendable {
         for index in 0..<workerCount {
             let fds = sockets[index]
             let runtime = self.runtime
+            let events = self.events
             threads.append(startThread {
                 gw_block_control_signals()
                 let loop = EventLoop()
-                let worker = Worker(index: index, loop: loop, runtime: runtime)
+                let worker = Worker(index: index, loop: loop, runtime: runtime, events: events)
                 worker.startListening(fds: fds)
                 ready.arrive(worker)
                 loop.run()

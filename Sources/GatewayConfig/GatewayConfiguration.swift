@@ -1,0 +1,154 @@
+import GatewayNetwork
+
+/// A validated gateway config file. Every element keeps the location of its YAML node, so the
+/// engine can report later problems (a certificate OpenSSL rejects, an address it cannot bind)
+/// at the right line.
+public struct GatewayConfiguration: Sendable {
+    /// The file it was loaded from, as given.
+    public var path: String
+    /// A hex digest of the file's bytes, to tell which config a running gateway has loaded.
+    public var sourceHash: String
+    /// Worker threads; defaults to the processors available.
+    public var workers: Int
+    /// Peers whose `X-Forwarded-For` is believed.
+    public var trustedProxies: CIDRSet
+    public var listeners: [ListenerConfig]
+    /// Nil when the config has no `admin:` section (no admin listener).
+    public var admin: AdminConfig?
+    public var limits: LimitsConfig
+    public var timeouts: TimeoutsConfig
+    /// In file order.
+    public var upstreams: [UpstreamConfig]
+    /// In file order.
+    public var routes: [RouteConfig]
+    /// The `filters:` entries in file order; their plugins and settings are for the engine to check.
+    public var filters: [FilterEntry]
+}
+
+/// A `listeners:` entry.
+public struct ListenerConfig: Sendable {
+    public var name: String
+    public var address: SocketAddress
+    /// Nil for plain HTTP.
+    public var tls: TLSConfig?
+    /// The listener's mapping.
+    public var location: ConfigLocation
+    /// The `address` value, for bind errors.
+    public var addressLocation: ConfigLocation
+}
+
+/// A listener's `tls:` section.
+public struct TLSConfig: Sendable {
+    /// At least one; the first is the default, the others are chosen by SNI.
+    public var certificates: [CertificateConfig]
+    public var minVersion: TLSVersion
+    /// An OpenSSL TLS 1.2 cipher list; nil means the engine's default.
+    public var ciphers: String?
+    /// The `ciphers` value, when present.
+    public var ciphersLocation: ConfigLocation?
+    /// The `tls` mapping.
+    public var location: ConfigLocation
+}
+
+/// A certificate chain and its private key, both PEM files that existed when loaded.
+public struct CertificateConfig: Sendable {
+    /// Absolute.
+    public var certPath: String
+    /// Absolute.
+    public var keyPath: String
+    /// The `cert` value.
+    public var location: ConfigLocation
+    /// The `key` value.
+    public var keyLocation: ConfigLocation
+}
+
+public enum TLSVersion: String, Sendable, CaseIterable {
+    case v1_2 = "1.2"
+    case v1_3 = "1.3"
+}
+
+/// The `admin:` section.
+public struct AdminConfig: Sendable {
+    public var address: SocketAddress
+    /// The `address` value.
+    public var location: ConfigLocation
+}
+
+/// Request limits; `init()` gives the defaults.
+public struct LimitsConfig: Sendable, Equatable {
+    /// The whole request head; beyond it, 431.
+    public var maxHeaderBytes = 16 << 10
+    /// Header fields per request; beyond it, 431.
+    public var maxHeaders = 100
+    /// The request target; beyond it, 414.
+    public var maxURIBytes = 8 << 10
+    /// The request body; beyond it, 413.
+    public var maxBodyBytes = 10 << 20
+    /// Open client connections per worker.
+    public var maxConnections = 10_000
+
+    public init() {}
+}
+
+/// Timeouts; `init()` gives the defaults.
+public struct TimeoutsConfig: Sendable, Equatable {
+    /// For the whole request head to arrive; then 408.
+    public var header: Duration = .seconds(10)
+    /// Keep-alive idle time between requests.
+    public var idle: Duration = .seconds(75)
+    /// Without request-body bytes; then 408.
+    public var body: Duration = .seconds(30)
+    /// For the client to read what is sent; then the connection closes.
+    public var send: Duration = .seconds(30)
+    /// For an upstream connection; then 504.
+    public var upstreamConnect: Duration = .seconds(5)
+    /// Without upstream response bytes; then 504.
+    public var upstreamResponse: Duration = .seconds(60)
+    /// Pooled upstream keep-alive connections close after this idle time.
+    public var upstreamIdle: Duration = .seconds(60)
+
+    public init() {}
+}
+
+/// An `upstreams:` entry.
+public struct UpstreamConfig: Sendable {
+    public var name: String
+    /// Every address of every target, names resolved at load time, duplicates removed.
+    public var targets: [SocketAddress]
+    /// Idle keep-alive connections kept per worker.
+    public var maxIdle: Int
+    /// The upstream's name key.
+    public var location: ConfigLocation
+}
+
+/// A `routes:` entry.
+public struct RouteConfig: Sendable {
+    public var name: String
+    /// Starts with `/`.
+    public var pathPrefix: String
+    /// Lowercased names or `*.suffix` wildcards; empty matches any host.
+    public var hosts: [String]
+    /// Uppercased; empty matches any method.
+    public var methods: [String]
+    /// Listener names; nil means every listener.
+    public var listeners: [String]?
+    /// An upstream name.
+    public var upstream: String
+    /// Filter names, in run order.
+    public var filters: [String]
+    /// The route's mapping.
+    public var location: ConfigLocation
+}
+
+/// A `filters:` entry: which plugin, and settings only that plugin understands.
+public struct FilterEntry: Sendable {
+    public var name: String
+    public var plugin: String
+    /// The `plugin` value, for "unknown plugin" errors.
+    public var pluginLocation: ConfigLocation
+    /// The entry's mapping without its `plugin` key, for the plugin to read with
+    /// `settings.mapping(d, keys: [...])`.
+    public var settings: ConfigNode
+    /// The filter's name key.
+    public var location: ConfigLocation
+}

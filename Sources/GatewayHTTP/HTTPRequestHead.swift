@@ -1,0 +1,94 @@
+/// A parsed (or constructed) request head. Reusable: `reset()` keeps the allocated buffers for the next request.
+public struct HTTPRequestHead: Sendable {
+    public var method: HTTPMethod = .get
+    public var version: HTTPVersion = .http11
+    public var headers = HTTPHeaders()
+    /// `.none`, `.contentLength(n)` with n > 0, or `.chunked`; never `.untilClose`. `Content-Length: 0` gives `.none`.
+    public var framing: HTTPBodyFraming = .none
+    /// From the version and the Connection tokens `close` / `keep-alive`.
+    public var keepAlive = true
+    /// `Expect: 100-continue` on an HTTP/1.1 request.
+    public var expectsContinue = false
+    /// `Connection: upgrade` together with a non-empty Upgrade field.
+    public var isUpgrade = false
+
+    /// The request-target in origin-form (or `*`), ASCII bytes.
+    var targetBytes: [UInt8] = [0x2F]
+
+    public init() {}
+
+    /// The request-target (allocating). Absolute-form targets have already been turned into origin-form.
+    public var target: String { withTarget { String(decoding: $0, as: UTF8.self) } }
+
+    /// The target up to the first `?` (allocating).
+    public var path: String { withPath { String(decoding: $0, as: UTF8.self) } }
+
+    /// The part after the first `?`, nil when there is none (allocating).
+    public var query: String? {
+        let end = pathEnd
+        return end < targetBytes.count ? String(decoding: targetBytes[(end + 1)...], as: UTF8.self) : nil
+    }
+
+    public func withTarget<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try targetBytes.withUnsafeBytes(body)
+    }
+
+    public func withPath<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let end = pathEnd
+        return try targetBytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<end])) }
+    }
+
+    /// Replaces the target. Bytes not allowed in a request-target (controls, space, `#`, non-ASCII) are
+    /// percent-encoded so the serialized request line can never be split or smuggled.
+    public mutating func setTarget(_ target: String) {
+        targetBytes.removeAll(keepingCapacity: true)
+        for b in target.utf8 {
+            if HTTPRequestHead.isTargetByte(b) {
+                targetBytes.append(b)
+            } else {
+                targetBytes.append(ASCII.percent)
+                targetBytes.append(ASCII.hexDigit(b >> 4))
+                targetBytes.append(ASCII.hexDigit(b & 0xF))
+            }
+        }
+    }
+
+    /// Appends `METHOD SP target SP HTTP/1.1 CRLF`, the headers and the blank line.
+    /// Upstream requests are always HTTP/1.1 (RFC 9110 2.5: send the highest version supported).
+    public func serialize(into buffer: inout [UInt8]) {
+        method.withName { name in
+            targetBytes.withUnsafeBytes { target in
+                buffer.append(count: name.count + target.count + 14 + headers.serializedCount) { out in
+                    out.write(name)
+                    out.write(ASCII.sp)
+                    out.write(target)
+                    out.write(" HTTP/1.1\r\n")
+                    headers.write(to: &out)
+                    out.write("\r\n")
+                }
+            }
+        }
+    }
+
+    /// Back to a blank `GET / HTTP/1.1` head, keeping buffer capacity.
+    public mutating func reset() {
+        method = .get
+        version = .http11
+        headers.removeAll()
+        framing = .none
+        keepAlive = true
+        expectsContinue = false
+        isUpgrade = false
+        targetBytes.removeAll(keepingCapacity: true)
+        targetBytes.append(ASCII.slash)
+    }
+
+    // MARK: Internals
+
+    /// Index of the first `?` in the target, or its length.
+    var pathEnd: Int { targetBytes.firstIndex(of: ASCII.question) ?? targetBytes.count }
+
+    /// Visible ASCII except `#` (RFC 9112 3.2; fragments are never sent).
+    @inline(__always)
+    static func isTargetByte(_ b: UInt8) -> Bool { b &- 0x21 < 0x5E && b != 0x23 }
+}
