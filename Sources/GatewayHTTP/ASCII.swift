@@ -51,6 +51,10 @@ enum ASCII {
     @inline(__always)
     static func isFieldValueByte(_ b: UInt8) -> Bool { (b >= 0x20 && b != 0x7F) || b == htab }
 
+    /// Visible ASCII except `#` (RFC 9112 3.2; fragments are never sent).
+    @inline(__always)
+    static func isTargetByte(_ b: UInt8) -> Bool { b &- 0x21 < 0x5E && b != 0x23 }
+
     @inline(__always)
     static func lower(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
 
@@ -81,7 +85,7 @@ enum ASCII {
     @inline(__always)
     static func skipTargetBytes(_ buf: UnsafeRawBufferPointer, from: Int, end: Int) -> Int {
         scan(buf, from, end, { w in less(w, 0x21) | equal(w, 0x7F) | equal(w, 0x23) | (w & highBits) },
-             { b in b &- 0x21 >= 0x5E || b == 0x23 })
+             { b in !isTargetByte(b) })
     }
 
     // SWAR: test 8 bytes per step. For each flag function, the lowest flagged byte is always a true match

@@ -39,11 +39,12 @@ public struct HTTPRequestHead: Sendable {
     }
 
     /// Replaces the target. Bytes not allowed in a request-target (controls, space, `#`, non-ASCII) are
-    /// percent-encoded so the serialized request line can never be split or smuggled.
+    /// percent-encoded so the serialized request line can never be split or smuggled. An empty target becomes `/`.
     public mutating func setTarget(_ target: String) {
         targetBytes.removeAll(keepingCapacity: true)
+        if target.isEmpty { targetBytes.append(ASCII.slash) }
         for b in target.utf8 {
-            if HTTPRequestHead.isTargetByte(b) {
+            if ASCII.isTargetByte(b) {
                 targetBytes.append(b)
             } else {
                 targetBytes.append(ASCII.percent)
@@ -87,8 +88,4 @@ public struct HTTPRequestHead: Sendable {
 
     /// Index of the first `?` in the target, or its length.
     var pathEnd: Int { targetBytes.firstIndex(of: ASCII.question) ?? targetBytes.count }
-
-    /// Visible ASCII except `#` (RFC 9112 3.2; fragments are never sent).
-    @inline(__always)
-    static func isTargetByte(_ b: UInt8) -> Bool { b &- 0x21 < 0x5E && b != 0x23 }
 }

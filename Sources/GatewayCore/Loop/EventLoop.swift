@@ -8,6 +8,9 @@ import Synchronization
 /// thread; the only cross-thread entry point is ``execute(_:)``.
 public final class EventLoop: @unchecked Sendable {
     let base: OpaquePointer
+    /// Other threads wake the loop through an eventfd: libevent itself then needs no locking
+    /// (no evthread_use_pthreads), which keeps mutexes off every event_add on the hot path.
+    private let wakeupFD: Int32
     private let wakeup: OpaquePointer
     private let pending = Mutex<[@Sendable () -> Void]>([])
     /// A cached clock read, refreshed once per loop iteration by libevent.
@@ -22,17 +25,20 @@ public final class EventLoop: @unchecked Sendable {
         EventLoop.setUpProcessOnce
         guard let base = event_base_new() else { fatalError("event_base_new failed") }
         self.base = base
-        wakeup = event_new(base, -1, 0, eventLoopWakeup, nil)!
-        event_assign(wakeup, base, -1, 0, eventLoopWakeup, Unmanaged.passUnretained(self).toOpaque())
+        wakeupFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        precondition(wakeupFD >= 0, "eventfd failed")
+        wakeup = event_new(base, wakeupFD, Int16(EV_READ | EV_PERSIST), eventLoopWakeup, nil)!
+        event_assign(wakeup, base, wakeupFD, Int16(EV_READ | EV_PERSIST), eventLoopWakeup, Unmanaged.passUnretained(self).toOpaque())
+        event_add(wakeup, nil)
     }
 
     deinit {
         event_free(wakeup)
+        close(wakeupFD)
         event_base_free(base)
     }
 
     private static let setUpProcessOnce: Void = {
-        evthread_use_pthreads()
         gw_ignore_sigpipe()
     }()
 
@@ -46,7 +52,8 @@ public final class EventLoop: @unchecked Sendable {
         event_base_loop(base, EVLOOP_ONCE)
     }
 
-    /// Makes ``run()`` return after the current iteration. Loop thread only.
+    /// Makes ``run()`` return after the current iteration. Loop thread only; from elsewhere,
+    /// `execute { loop.stop() }`.
     public func stop() {
         event_base_loopbreak(base)
     }
@@ -54,10 +61,13 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs `work` on the loop thread. Safe from any thread.
     public func execute(_ work: @escaping @Sendable () -> Void) {
         pending.withLock { $0.append(work) }
-        event_active(wakeup, EV_READ, 0)
+        var one: UInt64 = 1
+        _ = write(wakeupFD, &one, 8)
     }
 
     fileprivate func drainPending() {
+        var count: UInt64 = 0
+        _ = read(wakeupFD, &count, 8)
         let work = pending.withLock { queue -> [@Sendable () -> Void] in
             defer { queue.removeAll() }
             return queue

@@ -80,9 +80,7 @@ extension DownstreamConnection {
         worker.scratch.withUnsafeBytes { writeDirect($0, to: connection.output, fd: fd) }
 
         if case .done = requestBody { return }
-        var bodyTimeout = timeval(duration: worker.runtime.configuration.timeouts.body)
-        var sendTimeout = timeval(duration: worker.runtime.configuration.timeouts.send)
-        bufferevent_set_timeouts(bev, &bodyTimeout, &sendTimeout)
+        setClientBodyTimeout(true)
         if exchange.request.expectsContinue, !sentContinue, evbuffer_get_length(input) == 0 {
             sentContinue = true
             continueResponse.withUnsafeBytes { writeToClient($0) }
@@ -91,10 +89,8 @@ extension DownstreamConnection {
     }
 
     private func armResponseTimeout(_ connection: UpstreamConnection) {
-        let timeouts = worker.runtime.configuration.timeouts
-        var read = timeval(duration: timeouts.upstreamResponse)
-        var write = timeval(duration: timeouts.send)
-        bufferevent_set_timeouts(connection.bev, &read, &write)
+        connection.setTimeouts(read: worker.runtime.configuration.timeouts.upstreamResponse,
+                               write: worker.runtime.configuration.timeouts.send)
     }
 
     /// Moves request body bytes from the client to the upstream, re-framing chunked bodies.
@@ -132,8 +128,7 @@ extension DownstreamConnection {
             }
         }
         if case .done = requestBody {
-            var sendTimeout = timeval(duration: worker.runtime.configuration.timeouts.send)
-            bufferevent_set_timeouts(bev, nil, &sendTimeout)
+            setClientBodyTimeout(false)
         } else if evbuffer_get_length(upstream.output) > DownstreamConnection.outputHighWater {
             clientReadPaused = true
             bufferevent_disable(bev, Int16(EV_READ))

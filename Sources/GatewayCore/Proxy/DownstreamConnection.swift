@@ -74,6 +74,7 @@ final class DownstreamConnection {
     /// Header deadline, then keep-alive idle timeout between requests.
     private var timer: LoopTimer!
     private var timerIsIdle = false
+    var bodyTimeoutArmed = false
     private var processingHeads = false
 
     /// Output above this stops reading the other side until it drains below the low mark.
@@ -187,15 +188,16 @@ final class DownstreamConnection {
         while phase == .awaitingHead {
             let available = evbuffer_get_length(input)
             guard available > 0 else { return }
-            if timerIsIdle {
-                // First byte of a keep-alive request: the head deadline starts now.
-                timerIsIdle = false
-                timer.schedule(after: worker.runtime.configuration.timeouts.header)
-            }
             let length = min(available, worker.runtime.parserLimits.maxHeadBytes + 1)
             guard let bytes = evbuffer_pullup(input, length) else { return }
             switch worker.requestParser.parse(UnsafeRawBufferPointer(start: bytes, count: length), into: &head) {
             case .incomplete:
+                if timerIsIdle {
+                    // Part of a keep-alive request: the head deadline starts now. (A head that
+                    // arrives whole, the usual case, never re-arms the timer.)
+                    timerIsIdle = false
+                    timer.schedule(after: worker.runtime.configuration.timeouts.header)
+                }
                 return
             case .failure(let error):
                 sendProtocolError(status: error.status, rule: "\(error.reason)", reason: error.description)
@@ -256,8 +258,7 @@ final class DownstreamConnection {
             clientReadPaused = false
             bufferevent_enable(bev, Int16(EV_READ))
         }
-        var sendTimeout = timeval(duration: worker.runtime.configuration.timeouts.send)
-        bufferevent_set_timeouts(bev, nil, &sendTimeout)
+        if bodyTimeoutArmed { setClientBodyTimeout(false) }
         if evbuffer_get_length(input) > 0 { processHeads() }
     }
 
@@ -268,6 +269,20 @@ final class DownstreamConnection {
             for filter in route.filters.reversed() { filter.onLog(exchange) }
         }
         for record in exchange.events { worker.events.publish(record) }
+    }
+
+    /// Arms or disarms the client read timeout that guards request bodies (the write timeout
+    /// always guards sending).
+    func setClientBodyTimeout(_ armed: Bool) {
+        let timeouts = worker.runtime.configuration.timeouts
+        var body = timeval(duration: timeouts.body)
+        var send = timeval(duration: timeouts.send)
+        if armed {
+            bufferevent_set_timeouts(bev, &body, &send)
+        } else {
+            bufferevent_set_timeouts(bev, nil, &send)
+        }
+        bodyTimeoutArmed = armed
     }
 
     /// Closes once everything queued has reached the client.

@@ -1,10 +1,10 @@
 import CGatewayOpenSSL
 
-/// Request ids: 15 base-62 characters (about 89 random bits). Fifteen bytes is the longest
-/// String that Swift stores inline, so making one allocates nothing.
+/// Request ids: 15 characters of the URL-safe base-64 alphabet (90 random bits). Fifteen bytes
+/// is the longest String that Swift stores inline, so making one allocates nothing.
 final class RequestIDGenerator {
     private var state: (UInt64, UInt64)
-    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+    private static let alphabet: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_".utf8)
 
     init() {
         var seed: (UInt64, UInt64) = (0, 0)
@@ -25,14 +25,15 @@ final class RequestIDGenerator {
     func make() -> String {
         var high = next(), low = next()
         return String(unsafeUninitializedCapacity: 15) { buffer in
-            for index in 0..<15 {
-                // Alternate halves so all 15 digits draw on fresh bits.
-                if index & 1 == 0 {
-                    buffer[index] = RequestIDGenerator.alphabet[Int(high % 62)]
-                    high /= 62
-                } else {
-                    buffer[index] = RequestIDGenerator.alphabet[Int(low % 62)]
-                    low /= 62
+            RequestIDGenerator.alphabet.withUnsafeBufferPointer { alphabet in
+                // 6 bits a character: 10 from one word, 5 from the other.
+                for index in 0..<10 {
+                    buffer[index] = alphabet[Int(high & 63)]
+                    high >>= 6
+                }
+                for index in 10..<15 {
+                    buffer[index] = alphabet[Int(low & 63)]
+                    low >>= 6
                 }
             }
             return 15

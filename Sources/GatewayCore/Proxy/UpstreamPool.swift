@@ -33,9 +33,8 @@ final class UpstreamPool {
     func connect(target: Int) -> UpstreamConnection? {
         guard let bev = bufferevent_socket_new(worker.loop.base, -1, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)) else { return nil }
         let connection = UpstreamConnection(pool: self, bev: bev, target: target)
-        let timeouts = worker.runtime.configuration.timeouts
-        var connectTimeout = timeval(duration: timeouts.upstreamConnect)
-        bufferevent_set_timeouts(bev, nil, &connectTimeout)
+        // Connecting counts as writing for bufferevent timeouts.
+        connection.setTimeouts(read: nil, write: worker.runtime.configuration.timeouts.upstreamConnect)
         let status = upstream.targets[target].withSockAddr { address, length in
             bufferevent_socket_connect(bev, UnsafeMutablePointer(mutating: address), Int32(length))
         }
@@ -54,8 +53,7 @@ final class UpstreamPool {
             return
         }
         connection.owner = nil
-        var idleTimeout = timeval(duration: worker.runtime.configuration.timeouts.upstreamIdle)
-        bufferevent_set_timeouts(connection.bev, &idleTimeout, nil)
+        connection.setTimeouts(read: worker.runtime.configuration.timeouts.upstreamIdle, write: nil)
         // Reading stays on while idle: an upstream close or stray bytes must be noticed.
         bufferevent_enable(connection.bev, Int16(EV_READ))
         idle.append(connection)
@@ -91,6 +89,22 @@ final class UpstreamConnection {
         self.target = target
         let me = Unmanaged.passRetained(self).toOpaque()
         bufferevent_setcb(bev, upstreamRead, upstreamWrite, upstreamEvent, me)
+    }
+
+    private var timeouts: (read: Duration?, write: Duration?) = (nil, nil)
+
+    /// Sets the bufferevent timeouts, skipping the call (an event_add each) when unchanged:
+    /// with equal idle and response timeouts, a reused connection needs none per request.
+    func setTimeouts(read: Duration?, write: Duration?) {
+        guard timeouts.read != read || timeouts.write != write else { return }
+        timeouts = (read, write)
+        var readValue = read.map(timeval.init(duration:)) ?? timeval()
+        var writeValue = write.map(timeval.init(duration:)) ?? timeval()
+        withUnsafeMutablePointer(to: &readValue) { readPointer in
+            withUnsafeMutablePointer(to: &writeValue) { writePointer in
+                _ = bufferevent_set_timeouts(bev, read == nil ? nil : readPointer, write == nil ? nil : writePointer)
+            }
+        }
     }
 
     var input: OpaquePointer { bufferevent_get_input(bev) }
