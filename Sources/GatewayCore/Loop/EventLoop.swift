@@ -80,8 +80,9 @@ private func eventLoopWakeup(_ fd: Int32, _ what: Int16, _ arg: UnsafeMutableRaw
     Unmanaged<EventLoop>.fromOpaque(arg!).takeUnretainedValue().drainPending()
 }
 
-/// A one-shot or repeating timer on a loop. Loop thread only.
-public final class LoopTimer {
+/// A one-shot timer on a loop. Loop-confined: create, schedule and cancel it on the loop thread
+/// (it is Sendable only so filters can keep it in an exchange while suspended).
+public final class LoopTimer: @unchecked Sendable {
     private var event: OpaquePointer?
     private let callback: () -> Void
 

@@ -286,18 +286,48 @@ extension DownstreamConnection {
         } else {
             exchange.response.serialize(into: &worker.scratch)
         }
+        var bodyNow = 0
         if !discardingResponseBody, case .contentLength(let remaining) = responseBody, let upstream {
-            // Small bodies ride along with the head in one write.
-            let take = Int(min(Int64(evbuffer_get_length(upstream.input)), remaining, 65536))
-            if take > 0 {
-                let start = worker.scratch.count
-                worker.scratch.append(contentsOf: repeatElement(0, count: take))
-                worker.scratch.withUnsafeMutableBytes { _ = evbuffer_remove(upstream.input, $0.baseAddress! + start, take) }
-                responseBody = .contentLength(remaining: remaining - Int64(take))
-            }
+            bodyNow = Int(min(Int64(evbuffer_get_length(upstream.input)), remaining))
+            responseBody = .contentLength(remaining: remaining - Int64(bodyNow))
         }
-        worker.scratch.withUnsafeBytes { writeToClient($0) }
+        if bodyNow > 0, let upstream {
+            writeToClient(head: worker.scratch, body: upstream.input, count: bodyNow)
+        } else {
+            worker.scratch.withUnsafeBytes { writeToClient($0) }
+        }
         responseStarted = true
+    }
+
+    /// Sends a head plus the first `count` body bytes of `body` in one go: one writev over
+    /// plain TCP (no copy, no epoll_ctl), one TLS record for small responses.
+    private func writeToClient(head: [UInt8], body: OpaquePointer, count: Int) {
+        if !isTLS, evbuffer_get_length(output) == 0 {
+            let sent: Int = head.withUnsafeBytes { headBytes in
+                withUnsafeTemporaryAllocation(of: iovec.self, capacity: 9) { vectors in
+                    vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress), iov_len: headBytes.count)
+                    let segments = Int(evbuffer_peek(body, count, nil, vectors.baseAddress! + 1, 8))
+                    // Beyond 8 segments the rest is queued below.
+                    return writev(fd, vectors.baseAddress!, Int32(1 + min(segments, 8)))
+                }
+            }
+            let written = max(sent, 0)
+            if written < head.count {
+                head.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress! + written, head.count - written) }
+                evbuffer_remove_buffer(body, output, count)
+            } else {
+                let bodyWritten = min(written - head.count, count)
+                evbuffer_drain(body, bodyWritten)
+                if bodyWritten < count { evbuffer_remove_buffer(body, output, count - bodyWritten) }
+            }
+            return
+        }
+        head.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress, $0.count) }
+        evbuffer_remove_buffer(body, output, count)
+        if isTLS, evbuffer_get_length(output) <= 16384 {
+            // bufferevent_openssl makes one SSL_write (one record) per chain.
+            evbuffer_pullup(output, -1)
+        }
     }
 
     /// Moves response body bytes to the client, with backpressure; completes the exchange at the end of the body.
