@@ -1,8 +1,17 @@
+import CORS
+import ErrorPages
 import GatewayCore
+import IPAccess
+import SecurityHeaders
 
 extension PluginRegistry {
     /// The plugins compiled into the `gateway` binary. A new plugin adds one line here.
     static var builtIn: PluginRegistry {
-        PluginRegistry([])
+        PluginRegistry([
+            SecurityHeadersPlugin.self,
+            CORSPlugin.self,
+            IPAccessPlugin.self,
+            ErrorPagesPlugin.self,
+        ])
     }
 }

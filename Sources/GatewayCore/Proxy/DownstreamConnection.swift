@@ -75,6 +75,8 @@ final class DownstreamConnection {
     private var timer: LoopTimer!
     private var timerIsIdle = false
     var bodyTimeoutArmed = false
+    /// Bytes of the current head already parsed without completing it.
+    private var incompleteHeadLength = 0
     private var processingHeads = false
 
     /// Output above this stops reading the other side until it drains below the low mark.
@@ -190,8 +192,16 @@ final class DownstreamConnection {
             guard available > 0 else { return }
             let length = min(available, worker.runtime.parserLimits.maxHeadBytes + 1)
             guard let bytes = evbuffer_pullup(input, length) else { return }
+            // The parser is stateless: a head can only complete on a new line, so bytes without
+            // one (a client trickling a byte at a time) are not worth a re-parse from byte 0.
+            if incompleteHeadLength > 0, length >= incompleteHeadLength, length <= worker.runtime.parserLimits.maxHeadBytes,
+               memchr(bytes + incompleteHeadLength, 0x0A, length - incompleteHeadLength) == nil {
+                incompleteHeadLength = length
+                return
+            }
             switch worker.requestParser.parse(UnsafeRawBufferPointer(start: bytes, count: length), into: &head) {
             case .incomplete:
+                incompleteHeadLength = length
                 if timerIsIdle {
                     // Part of a keep-alive request: the head deadline starts now. (A head that
                     // arrives whole, the usual case, never re-arms the timer.)
@@ -203,6 +213,7 @@ final class DownstreamConnection {
                 sendProtocolError(status: error.status, rule: "\(error.reason)", reason: error.description)
                 return
             case .complete(let headLength):
+                incompleteHeadLength = 0
                 evbuffer_drain(input, headLength)
                 timer.cancel()
                 startExchange()

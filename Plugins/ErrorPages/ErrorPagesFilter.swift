@@ -1,0 +1,51 @@
+import GatewayCore
+
+/// Replaces the body of upstream error responses and reports what it hid.
+final class ErrorPagesFilter: Filter {
+    let filterName: String
+    /// Indexed by status - 400.
+    let replaced: [Bool]
+    let logBodyBytes: Int
+
+    /// Headers that describe the upstream body, wrong for the replacement: an encoding it does
+    /// not have, a download prompt, validators of other content.
+    static let bodyHeaders = ["Content-Encoding", "Content-Language", "Content-Location", "Content-Disposition",
+                              "Content-Range", "ETag", "Last-Modified"]
+
+    init(filterName: String, replaced: [Bool], logBodyBytes: Int) {
+        self.filterName = filterName
+        self.replaced = replaced
+        self.logBodyBytes = logBodyBytes
+    }
+
+    func onResponseHead(_ exchange: Exchange) {
+        guard !exchange.isLocalResponse, replaces(exchange.response.status) else { return }
+        let status = exchange.response.status
+        for name in ErrorPagesFilter.bodyHeaders { exchange.response.headers.remove(name) }
+        // It names this request, so no cache may serve it to another.
+        exchange.response.headers.set("Cache-Control", "no-store")
+        exchange.capturedBodyLimit = logBodyBytes
+        if ErrorPagesFilter.prefersHTML(exchange.request.headers.first("Accept")) {
+            exchange.replacementBody = ("text/html; charset=utf-8", ErrorPagesFilter.htmlPage(status, requestID: exchange.requestID))
+        } else {
+            exchange.replacementBody = ("application/json", LocalResponse.error(status, requestID: exchange.requestID).body)
+        }
+    }
+
+    func onLog(_ exchange: Exchange) {
+        guard !exchange.isLocalResponse, replaces(exchange.response.status), exchange.replacementBody != nil else { return }
+        let status = exchange.response.status
+        let captured = exchange.capturedResponseBody.prefix(logBodyBytes)
+        exchange.emit(SecurityEvent(
+            name: "upstream-error-hidden", action: .flagged, severity: .low,
+            ruleID: "error_pages.hidden", ruleName: "upstream error body replaced", ruleCategory: "information-disclosure",
+            type: ["error"], kind: "event", filter: filterName,
+            reason: "the upstream answered \(status); its body was replaced by a generic error page",
+            matched: captured.isEmpty ? nil : ErrorPagesFilter.escaped(captured),
+            details: ["status": String(status)]))
+    }
+
+    private func replaces(_ status: Int) -> Bool {
+        (400...599).contains(status) && replaced[status - 400]
+    }
+}
