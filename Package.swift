@@ -44,7 +44,7 @@ let package = Package(
         // The engine: loops, proxy, TLS, pipeline.
         .target(
             name: "GatewayCore",
-            dependencies: ["CGatewayLibevent", "CGatewayOpenSSL", "GatewayNetwork", "GatewayHTTP", "GatewayConfig"]
+            dependencies: ["CGatewayLibevent", "CGatewayOpenSSL", "CGatewayHiredis", "GatewayNetwork", "GatewayHTTP", "GatewayConfig"]
         ),
 
         // Testing support: run a filter's phases without sockets.
@@ -68,10 +68,12 @@ let package = Package(
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayTesting"]),
+        .testTarget(name: "GatewayEventsTests", dependencies: ["GatewayCore"]),
         .testTarget(name: "SecurityHeadersTests", dependencies: ["SecurityHeaders", "GatewayTesting"]),
         .testTarget(name: "CORSTests", dependencies: ["CORS", "GatewayTesting"]),
         .testTarget(name: "IPAccessTests", dependencies: ["IPAccess", "GatewayTesting"]),
         .testTarget(name: "ErrorPagesTests", dependencies: ["ErrorPages", "GatewayTesting"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["gateway"]),
+        // Drives the real binary; PipelineTests also run a GatewayServer in-process with test plugins.
+        .testTarget(name: "IntegrationTests", dependencies: ["gateway", "GatewayCore"], exclude: ["Fixtures"]),
     ]
 )

@@ -7,11 +7,6 @@ final class ErrorPagesFilter: Filter {
     let replaced: [Bool]
     let logBodyBytes: Int
 
-    /// Headers that describe the upstream body, wrong for the replacement: an encoding it does
-    /// not have, a download prompt, validators of other content.
-    static let bodyHeaders = ["Content-Encoding", "Content-Language", "Content-Location", "Content-Disposition",
-                              "Content-Range", "ETag", "Last-Modified"]
-
     init(filterName: String, replaced: [Bool], logBodyBytes: Int) {
         self.filterName = filterName
         self.replaced = replaced
@@ -21,7 +16,6 @@ final class ErrorPagesFilter: Filter {
     func onResponseHead(_ exchange: Exchange) {
         guard !exchange.isLocalResponse, replaces(exchange.response.status) else { return }
         let status = exchange.response.status
-        for name in ErrorPagesFilter.bodyHeaders { exchange.response.headers.remove(name) }
         // It names this request, so no cache may serve it to another.
         exchange.response.headers.set("Cache-Control", "no-store")
         exchange.capturedBodyLimit = logBodyBytes

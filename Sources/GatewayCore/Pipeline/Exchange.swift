@@ -50,13 +50,14 @@ public final class Exchange: @unchecked Sendable {
     }
 
     /// Set by a response filter to send this body instead of the upstream's (e.g. to hide a
-    /// stack trace in a 500); the status and the other headers stay. The upstream body is
+    /// stack trace in a 500); the status and the other headers stay, but those describing the
+    /// upstream body (Content-Encoding, ETag, Content-Range, ...) are dropped. The upstream body is
     /// read and discarded, its first ``capturedBodyLimit`` bytes kept in ``capturedResponseBody``.
     public var replacementBody: (contentType: String, body: [UInt8])?
     /// How many bytes of a replaced upstream body to keep for the log phase and events.
     public var capturedBodyLimit = 256
     /// The first bytes of the replaced upstream body, complete by the log phase.
-    public internal(set) var capturedResponseBody: [UInt8] = []
+    public package(set) var capturedResponseBody: [UInt8] = []
 
     /// Called by the pipeline when a suspended filter resumes; nil once the exchange is over.
     package var resumeHandler: ((FilterAction) -> Void)?

@@ -7,18 +7,20 @@ extension DownstreamConnection {
     /// A head was parsed into `head`: route it, run the request filters, then proxy.
     func startExchange() {
         let runtime = worker.runtime
-        guard head.normalizePath() else {
-            sendProtocolError(status: 400, rule: "invalidPath", reason: "path has a bad %-escape or climbs above the root")
-            return
-        }
-        if case .contentLength(let length) = head.framing, length > Int64(runtime.configuration.limits.maxBodyBytes) {
-            sendProtocolError(status: 413, rule: "bodyTooLarge", reason: "request body larger than max_body_bytes")
-            return
-        }
-        let (clientIP, source) = resolveClientIP(trusted: runtime.trustedProxies)
         let requestID = head.headers.withFirst("X-Request-ID") { value in
             RequestIDGenerator.isAcceptable(value) ? String(decoding: value, as: UTF8.self) : nil
         } ?? nil
+        guard head.normalizePath() else {
+            sendProtocolError(status: 400, rule: "invalidPath", reason: "path has a bad %-escape or climbs above the root",
+                              requestID: requestID)
+            return
+        }
+        if case .contentLength(let length) = head.framing, length > Int64(runtime.configuration.limits.maxBodyBytes) {
+            sendProtocolError(status: 413, rule: "bodyTooLarge", reason: "request body larger than max_body_bytes",
+                              requestID: requestID)
+            return
+        }
+        let (clientIP, source) = resolveClientIP(trusted: runtime.trustedProxies)
         let route = runtime.router.route(listener: listenerIndex, request: head)
         let exchange = Exchange(
             request: HTTPRequestHead(), requestID: requestID ?? worker.requestIDs.make(), clientIP: clientIP,

@@ -34,6 +34,11 @@ extension DownstreamConnection {
         var headers = exchange.request.headers
         exchange.request.headers = HTTPHeaders()  // unique ownership: edits below do not copy
         let host = headers.first("Host")
+        if host == nil, let route = exchange.route {
+            // HTTP/1.0 clients may omit Host; the upstream request is HTTP/1.1 and needs one.
+            let upstream = worker.runtime.upstreams[route.upstream]
+            headers.add("Host", upstream.targets[0].description)
+        }
         headers.removeHopByHop()
         headers.remove("Expect")  // the gateway answers 100-continue itself
         var forwardedFor = ""
@@ -57,12 +62,13 @@ extension DownstreamConnection {
     func sendToUpstream() {
         guard let exchange, let route = exchange.route else { return }
         let pool = worker.pools[route.upstream]
+        let target = pool.pickTarget()
         let connection: UpstreamConnection
-        if let idle = pool.takeIdle() {
+        if let idle = pool.takeIdle(target: target) {
             connection = idle
         } else {
             connectAttempts += 1
-            guard let fresh = pool.connect(target: pool.pickTarget()) else {
+            guard let fresh = pool.connect(target: target) else {
                 failUpstream(status: 502)
                 return
             }
@@ -278,7 +284,7 @@ extension DownstreamConnection {
             // client gets the replacement with its own length.
             discardingResponseBody = true
             chunkedToClient = false
-            exchange.response.headers.remove("Transfer-Encoding")
+            for name in DownstreamConnection.upstreamBodyHeaders { exchange.response.headers.remove(name) }
             exchange.response.headers.set("Content-Type", replacement.contentType)
             exchange.response.headers.set("Content-Length", String(replacement.body.count))
             exchange.response.serialize(into: &worker.scratch)
@@ -298,6 +304,11 @@ extension DownstreamConnection {
         }
         responseStarted = true
     }
+
+    /// Headers that describe the upstream body and are wrong for a replacement: framing, an
+    /// encoding it does not have, a download prompt, validators of other content.
+    static let upstreamBodyHeaders = ["Transfer-Encoding", "Content-Encoding", "Content-Language", "Content-Location",
+                                      "Content-Disposition", "Content-Range", "ETag", "Last-Modified"]
 
     /// Sends a head plus the first `count` body bytes of `body` in one go: one writev over
     /// plain TCP (no copy, no epoll_ctl), one TLS record for small responses.

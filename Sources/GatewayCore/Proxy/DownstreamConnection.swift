@@ -223,9 +223,9 @@ final class DownstreamConnection {
 
     /// Answers a request the gateway could not parse, and closes: after a framing error the
     /// rest of the stream cannot be trusted.
-    func sendProtocolError(status: Int, rule: String, reason: String) {
+    func sendProtocolError(status: Int, rule: String, reason: String, requestID clientRequestID: String? = nil) {
         timer.cancel()
-        let requestID = worker.requestIDs.make()
+        let requestID = clientRequestID ?? worker.requestIDs.make()
         worker.events.publish(EventRecord(
             event: SecurityEvent(name: "protocol-violation", action: .blocked, severity: .medium,
                                  ruleID: "protocol.\(rule)", ruleName: reason, ruleCategory: "protocol",

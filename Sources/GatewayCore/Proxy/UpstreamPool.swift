@@ -2,24 +2,28 @@ import CGatewayLibevent
 import Glibc
 import GatewayNetwork
 
-/// One worker's connections to one upstream: idle keep-alive connections (most recently used
-/// first) and round-robin over the targets for new ones.
+/// One worker's connections to one upstream: round-robin over the targets, and per target the
+/// idle keep-alive connections, most recently used first.
 final class UpstreamPool {
     unowned(unsafe) let worker: Worker
     let upstream: RuntimeConfig.RuntimeUpstream
-    private var idle: [UpstreamConnection] = []
+    private var idle: [[UpstreamConnection]]
+    private var idleCount = 0
     private var nextTarget = 0
 
     init(worker: Worker, upstream: RuntimeConfig.RuntimeUpstream) {
         self.worker = worker
         self.upstream = upstream
+        idle = Array(repeating: [], count: upstream.targets.count)
         // Workers start at different targets so N workers do not all hit the first one first.
         nextTarget = worker.index % max(upstream.targets.count, 1)
     }
 
-    /// The warmest idle connection, if any.
-    func takeIdle() -> UpstreamConnection? {
-        idle.popLast()
+    /// The warmest idle connection to `target`, if any.
+    func takeIdle(target: Int) -> UpstreamConnection? {
+        guard let connection = idle[target].popLast() else { return nil }
+        idleCount -= 1
+        return connection
     }
 
     /// The next target in round-robin order.
@@ -48,7 +52,7 @@ final class UpstreamPool {
 
     /// Takes a connection back after a clean exchange; beyond `max_idle`, or while draining, it closes.
     func release(_ connection: UpstreamConnection) {
-        guard idle.count < upstream.maxIdle, !worker.isDraining else {
+        guard idleCount < upstream.maxIdle, !worker.isDraining else {
             connection.close()
             return
         }
@@ -56,18 +60,23 @@ final class UpstreamPool {
         connection.setTimeouts(read: worker.runtime.configuration.timeouts.upstreamIdle, write: nil)
         // Reading stays on while idle: an upstream close or stray bytes must be noticed.
         bufferevent_enable(connection.bev, Int16(EV_READ))
-        idle.append(connection)
+        idle[connection.target].append(connection)
+        idleCount += 1
     }
 
     /// An idle connection closed, timed out or sent unsolicited bytes: drop it.
     func discardIdle(_ connection: UpstreamConnection) {
-        if let index = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: index) }
+        if let index = idle[connection.target].firstIndex(where: { $0 === connection }) {
+            idle[connection.target].remove(at: index)
+            idleCount -= 1
+        }
         connection.close()
     }
 
     func closeIdle() {
-        for connection in idle { connection.close() }
-        idle.removeAll()
+        for connections in idle { for connection in connections { connection.close() } }
+        idle = Array(repeating: [], count: idle.count)
+        idleCount = 0
     }
 }
 

@@ -67,7 +67,8 @@ func asciiCaseInsensitiveEqual(_ bytes: UnsafeRawBufferPointer, _ lowercased: [U
 }
 
 /// Picks the route for a request: among the routes that serve the listener and match host and
-/// method, the longest path prefix wins; on a tie, the first in the file.
+/// method, the longest path prefix wins; on a tie, a route that names hosts beats one that does
+/// not, then the first in the file.
 struct Router: Sendable {
     /// Per listener, candidate routes sorted by prefix length, longest first (stable).
     private let byListener: [[Route]]
@@ -78,9 +79,12 @@ struct Router: Sendable {
             let candidates = routes.enumerated()
                 .filter { $0.element.listeners?.contains(listener) ?? true }
                 .sorted { lhs, rhs in
-                    lhs.element.pathPrefixBytes.count != rhs.element.pathPrefixBytes.count
-                        ? lhs.element.pathPrefixBytes.count > rhs.element.pathPrefixBytes.count
-                        : lhs.offset < rhs.offset
+                    let (left, right) = (lhs.element, rhs.element)
+                    if left.pathPrefixBytes.count != right.pathPrefixBytes.count {
+                        return left.pathPrefixBytes.count > right.pathPrefixBytes.count
+                    }
+                    if left.hosts.isEmpty != right.hosts.isEmpty { return !left.hosts.isEmpty }
+                    return lhs.offset < rhs.offset
                 }
                 .map(\.element)
             byListener.append(candidates)
