@@ -159,8 +159,7 @@ got=$(curl -s --max-time 10 "${H[@]}" -o /dev/null -w '%{http_code}' -H 'Content
 log "smoke check passed (GET http/https, POST 4 KiB)"
 
 if [[ "${VERIFY:-0}" == 1 ]]; then
-    # informational: nginx-plain adds security headers and CORS, which the gateway only
-    # does with the matching filters configured (FILTERS_FILE / ROUTE_FILTERS)
+    # nginx-plain's headers and CORS, done by the gateway's filters (bench/filters.yaml)
     "$MIRROR/verify.sh" "gateway:$GW_HTTP_PORT:$GW_HTTPS_PORT" || log "verify.sh reported differences (see above)"
 fi
 

@@ -12,10 +12,10 @@
 #   HTTP_PORT     [18090]  HTTPS_PORT [18490]  UPSTREAM [127.0.0.1:18080]
 #   BENCH_TMP     [/tmp/bench]
 #   SHARED_BENCH  [<repo>/../shared/bench]   (read-only; only its gen-certs.sh is used here)
-#   FILTERS_FILE  []  a YAML file with a `filters:` map (replaces `filters: {}`), and
-#   ROUTE_FILTERS []  e.g. "headers, cors": the filters of the route, in order. Use these
-#                     to give the gateway the same work as nginx-plain (security headers,
-#                     CORS) once those plugins exist; without them the gateway does less.
+#   FILTERS_FILE  [bench/filters.yaml]  a YAML file with a `filters:` map; the default gives the
+#                     gateway nginx-plain's work (the same security headers, CORS, preflight)
+#   ROUTE_FILTERS ["headers, cors"]  the filters of the route, in order ("" and
+#                     FILTERS_FILE=none: a bare proxy, no filters)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +26,9 @@ WORKERS="${WORKERS:-1}"
 HTTP_PORT="${HTTP_PORT:-18090}"
 HTTPS_PORT="${HTTPS_PORT:-18490}"
 UPSTREAM="${UPSTREAM:-127.0.0.1:18080}"
+FILTERS_FILE="${FILTERS_FILE-$REPO/bench/filters.yaml}"
+[[ "$FILTERS_FILE" == none ]] && FILTERS_FILE=""
+ROUTE_FILTERS="${ROUTE_FILTERS-headers, cors}"
 DIR="$BENCH_TMP/gateway"
 CONF="$DIR/gateway.yaml"
 PIDFILE="$DIR/gateway.pid"

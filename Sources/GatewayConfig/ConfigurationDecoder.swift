@@ -25,10 +25,12 @@ struct ConfigurationDecoder {
     }
 
     mutating func configuration(_ root: ConfigNode, sourceHash: String) -> GatewayConfiguration? {
-        let keys = ["workers", "trusted_proxies", "listeners", "admin", "limits", "timeouts", "upstreams", "routes", "filters"]
+        let keys = ["workers", "trusted_proxies", "listeners", "admin", "limits", "timeouts", "upstreams", "routes", "filters",
+                    "redis", "events"]
         guard let m = root.mapping(d, keys: keys, required: ["listeners", "upstreams", "routes"], in: "the configuration") else {
             return nil
         }
+        let redis = m["redis"].flatMap { self.redis($0) }
         let configuration = GatewayConfiguration(
             path: root.location.file,
             sourceHash: sourceHash,
@@ -40,7 +42,9 @@ struct ConfigurationDecoder {
             timeouts: m["timeouts"].map(timeouts) ?? TimeoutsConfig(),
             upstreams: m["upstreams"].map { upstreams($0) } ?? [],
             routes: m["routes"].map { items($0, "route").compactMap { route($0) } } ?? [],
-            filters: m["filters"].map { filters($0) } ?? [])
+            filters: m["filters"].map { filters($0) } ?? [],
+            redis: redis,
+            events: m["events"].flatMap { events($0, redis: redis, redisDeclared: m["redis"] != nil) })
         checkReferences()
         return configuration
     }

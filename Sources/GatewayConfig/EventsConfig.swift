@@ -155,9 +155,10 @@ extension ConfigurationDecoder {
         let keys = ["sinks", "queue", "spool_dir", "spool_max", "flush_timeout"]
         guard let m = node.mapping(d, keys: keys, required: ["sinks"], in: "events") else { return nil }
         var names: [String: ConfigLocation] = [:]
-        let sinkNodes = m["sinks"]?.list(d) ?? []
-        if m["sinks"] != nil, sinkNodes.isEmpty, case .sequence = m["sinks"]!.content {
-            m["sinks"]!.error(d, "at least one sink is required")
+        var sinkNodes: [ConfigNode] = []
+        if let sinksNode = m["sinks"], let items = sinksNode.list(d) {
+            if items.isEmpty { sinksNode.error(d, "at least one sink is required") }
+            sinkNodes = items
         }
         let sinks = sinkNodes.compactMap { sink($0, redis: redis, redisDeclared: redisDeclared, names: &names) }
         var events = EventsConfig(sinks: sinks, location: m.location)
@@ -208,7 +209,7 @@ extension ConfigurationDecoder {
     /// Letters, digits, `-` and `_`: a sink's name is also its spool folder's.
     private func sinkName(_ node: ConfigNode) -> String? {
         guard let name = node.string(d) else { return nil }
-        guard !name.isEmpty, name.utf8.allSatisfy({ $0 < 0x80 && (Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")) }) else {
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
             node.error(d, "invalid sink name \(node.found); use letters, digits, '-' and '_'")
             return nil
         }

@@ -23,6 +23,10 @@ public struct GatewayConfiguration: Sendable {
     public var routes: [RouteConfig]
     /// The `filters:` entries in file order; their plugins and settings are for the engine to check.
     public var filters: [FilterEntry]
+    /// Nil when the config has no `redis:` section.
+    public var redis: RedisConfig?
+    /// Nil when the config has no `events:` section (events go to stderr).
+    public var events: EventsConfig?
 }
 
 /// A `listeners:` entry.

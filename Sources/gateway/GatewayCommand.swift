@@ -8,7 +8,7 @@ struct GatewayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
         abstract: "A security gateway: a TLS-terminating reverse proxy that runs every request through filters.",
-        subcommands: [Run.self, Check.self, Version.self]
+        subcommands: [Run.self, Check.self, Version.self, Events.self]
     )
 }
 
@@ -37,14 +37,34 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let runtime = try loadRuntime(path: config)
-        let server = GatewayServer(runtime: runtime) { printError("gateway: " + $0) }
+        let log: @Sendable (String) -> Void = { printError("gateway: " + $0) }
+        var events: EventDispatcher?
+        if let eventsConfig = runtime.configuration.events {
+            do {
+                events = try EventDispatcher(config: eventsConfig, observerName: hostName(), log: log)
+            } catch {
+                printError("gateway: \(error)")
+                throw ExitCode(1)
+            }
+            events?.start()
+        }
+        // After run() returns the workers have drained: what they published is flushed or spooled.
+        defer { events?.stop() }
+        let server = GatewayServer(runtime: runtime, events: events, log: log)
         do {
-            try server.run()
+            try server.run(onReopen: { events?.reopen() })
         } catch {
             printError("gateway: \(error)")
             throw ExitCode(1)
         }
     }
+}
+
+/// `observer.name` of events and the syslog HOSTNAME.
+func hostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count) == 0 else { return "gateway" }
+    return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 }
 
 struct Check: ParsableCommand {

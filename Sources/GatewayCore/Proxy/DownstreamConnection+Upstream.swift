@@ -298,7 +298,7 @@ extension DownstreamConnection {
             responseBody = .contentLength(remaining: remaining - Int64(bodyNow))
         }
         if bodyNow > 0, let upstream {
-            writeToClient(head: worker.scratch, body: upstream.input, count: bodyNow)
+            writeScratchHead(withBodyFrom: upstream.input, count: bodyNow)
         } else {
             worker.scratch.withUnsafeBytes { writeToClient($0) }
         }
@@ -310,34 +310,41 @@ extension DownstreamConnection {
     static let upstreamBodyHeaders = ["Transfer-Encoding", "Content-Encoding", "Content-Language", "Content-Location",
                                       "Content-Disposition", "Content-Range", "ETag", "Last-Modified"]
 
-    /// Sends a head plus the first `count` body bytes of `body` in one go: one writev over
-    /// plain TCP (no copy, no epoll_ctl), one TLS record for small responses.
-    private func writeToClient(head: [UInt8], body: OpaquePointer, count: Int) {
-        if !isTLS, evbuffer_get_length(output) == 0 {
-            let sent: Int = head.withUnsafeBytes { headBytes in
-                withUnsafeTemporaryAllocation(of: iovec.self, capacity: 9) { vectors in
-                    vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress), iov_len: headBytes.count)
-                    let segments = Int(evbuffer_peek(body, count, nil, vectors.baseAddress! + 1, 8))
-                    // Beyond 8 segments the rest is queued below.
-                    return writev(fd, vectors.baseAddress!, Int32(1 + min(segments, 8)))
-                }
-            }
-            let written = max(sent, 0)
-            if written < head.count {
-                head.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress! + written, head.count - written) }
-                evbuffer_remove_buffer(body, output, count)
+    /// Sends the head serialized in the worker's scratch buffer plus the first `count` body
+    /// bytes of `body` in one go: one writev over plain TCP (no copy), one TLS record for small
+    /// responses.
+    private func writeScratchHead(withBodyFrom body: OpaquePointer, count: Int) {
+        if isTLS {
+            if worker.scratch.count + count <= DownstreamConnection.maxDirectTLSWrite, let bytes = evbuffer_pullup(body, count) {
+                worker.scratch.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+                evbuffer_drain(body, count)
+                worker.scratch.withUnsafeBytes { writeToClient($0) }
             } else {
-                let bodyWritten = min(written - head.count, count)
-                evbuffer_drain(body, bodyWritten)
-                if bodyWritten < count { evbuffer_remove_buffer(body, output, count - bodyWritten) }
+                worker.scratch.withUnsafeBytes { writeToClient($0) }
+                evbuffer_remove_buffer(body, output, count)
             }
             return
         }
-        head.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress, $0.count) }
-        evbuffer_remove_buffer(body, output, count)
-        if isTLS, evbuffer_get_length(output) <= 16384 {
-            // bufferevent_openssl makes one SSL_write (one record) per chain.
-            evbuffer_pullup(output, -1)
+        let headCount = worker.scratch.count
+        var written = 0
+        if evbuffer_get_length(output) == 0 {
+            let sent: Int = worker.scratch.withUnsafeBytes { headBytes in
+                withUnsafeTemporaryAllocation(of: iovec.self, capacity: 9) { vectors in
+                    vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress), iov_len: headBytes.count)
+                    // Beyond 8 segments the rest is queued below.
+                    let segments = min(Int(evbuffer_peek(body, count, nil, vectors.baseAddress! + 1, 8)), 8)
+                    return writev(fd, vectors.baseAddress!, Int32(1 + segments))
+                }
+            }
+            written = max(sent, 0)
+        }
+        if written < headCount {
+            worker.scratch.withUnsafeBytes { _ = evbuffer_add(output, $0.baseAddress! + written, headCount - written) }
+            evbuffer_remove_buffer(body, output, count)
+        } else {
+            let bodyWritten = min(written - headCount, count)
+            evbuffer_drain(body, bodyWritten)
+            if bodyWritten < count { evbuffer_remove_buffer(body, output, count - bodyWritten) }
         }
     }
 

@@ -42,6 +42,8 @@ final class DownstreamConnection {
     let peer: SocketAddress
     let listenerIndex: Int
     let isTLS: Bool
+    /// The connection's `SSL` (owned by the bufferevent), nil over plain TCP.
+    let ssl: OpaquePointer?
     var phase = Phase.awaitingHead
 
     /// Parsed into directly; swapped into the exchange and back so its buffers are reused.
@@ -90,6 +92,7 @@ final class DownstreamConnection {
         self.peer = peer
         self.listenerIndex = listenerIndex
         self.isTLS = isTLS
+        self.ssl = isTLS ? bufferevent_openssl_get_ssl(bev) : nil
         timer = LoopTimer(loop: worker.loop) { [unowned(unsafe) self] in self.timerFired() }
     }
 
@@ -332,11 +335,30 @@ final class DownstreamConnection {
 
     // MARK: Writing
 
-    /// Queues bytes for the client; over plain TCP, writes straight to the socket when nothing
-    /// is queued (saves the epoll_ctl pair bufferevents spend per write).
+    /// Queues bytes for the client, writing straight to the socket (or `SSL_write`, one TLS
+    /// record) when nothing is queued: bufferevents arm and disarm EV_WRITE around every write,
+    /// two epoll_ctl calls this skips.
     func writeToClient(_ bytes: UnsafeRawBufferPointer) {
-        writeDirect(bytes, to: output, fd: isTLS ? nil : fd)
+        guard let ssl else {
+            writeDirect(bytes, to: output, fd: fd)
+            return
+        }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var offset = 0
+        // Only up to one record: should SSL_write ask for a retry, the bufferevent retries with
+        // the queued copy, which must then be at least as long as this attempt.
+        if evbuffer_get_length(output) == 0, bytes.count <= DownstreamConnection.maxDirectTLSWrite {
+            let written = SSL_write(ssl, base, Int32(bytes.count))
+            if written > 0 {
+                offset = Int(written)
+            } else {
+                ERR_clear_error()
+            }
+        }
+        if offset < bytes.count { evbuffer_add(output, base + offset, bytes.count - offset) }
     }
+
+    static let maxDirectTLSWrite = 16384
 }
 
 /// Writes `bytes` to `fd` when given and `buffer` is empty, then queues whatever is left.

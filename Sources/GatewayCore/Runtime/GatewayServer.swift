@@ -56,14 +56,21 @@ public final class GatewayServer: @unchecked Sendable {
         log("started \(workerCount) worker(s), \(runtime.routes.count) route(s)")
     }
 
-    /// Starts, then serves until SIGTERM or SIGINT, drains and returns.
-    public func run() throws {
-        try start()
+    /// Starts, then serves until SIGTERM or SIGINT, drains and returns. SIGUSR1 calls `onReopen`
+    /// (log files are reopened after logrotate moved them).
+    public func run(onReopen: @escaping () -> Void = {}) throws {
+        // Handlers first: a signal that arrives while the workers start is not lost.
         let mainLoop = EventLoop()
-        let signals = SignalHandlers(loop: mainLoop, signals: [SIGTERM, SIGINT]) { [self] signal in
+        let signals = SignalHandlers(loop: mainLoop, signals: [SIGTERM, SIGINT, SIGUSR1]) { [self] signal in
+            if signal == SIGUSR1 {
+                log("signal \(signal): reopening files")
+                onReopen()
+                return
+            }
             log("signal \(signal): draining (up to \(drainTimeout))")
             mainLoop.stop()
         }
+        try start()
         mainLoop.run()
         withExtendedLifetime(signals) {}
         shutdown()

@@ -1,0 +1,141 @@
+import CGatewayHiredis
+import Glibc
+import GatewayConfig
+
+/// A reply copied out of hiredis (whose reply objects die with the next call).
+package enum RedisReply: Sendable, Equatable {
+    case string([UInt8])
+    case status(String)
+    case error(String)
+    case integer(Int)
+    case array([RedisReply])
+    case null
+
+    init(_ reply: UnsafePointer<redisReply>) {
+        let r = reply.pointee
+        func bytes() -> [UInt8] {
+            guard let text = r.str else { return [] }
+            return Array(UnsafeRawBufferPointer(start: text, count: r.len))
+        }
+        switch r.type {
+        case REDIS_REPLY_STRING: self = .string(bytes())
+        case REDIS_REPLY_STATUS: self = .status(String(decoding: bytes(), as: UTF8.self))
+        case REDIS_REPLY_ERROR: self = .error(String(decoding: bytes(), as: UTF8.self))
+        case REDIS_REPLY_INTEGER: self = .integer(Int(r.integer))
+        case REDIS_REPLY_ARRAY:
+            self = .array((0..<r.elements).map { RedisReply(UnsafePointer(r.element[$0]!)) })
+        default: self = .null
+        }
+    }
+
+    /// The text of a bulk string or status reply.
+    package var text: String? {
+        switch self {
+        case .string(let bytes): String(decoding: bytes, as: UTF8.self)
+        case .status(let text): text
+        default: nil
+        }
+    }
+}
+
+/// Why a Redis connection or command failed.
+package struct RedisError: Error, Sendable, CustomStringConvertible {
+    package let message: String
+    package var description: String { message }
+}
+
+/// A blocking Redis connection on hiredis' synchronous API, for threads that are not event
+/// loops: the event dispatcher and `gateway events tail`. Connect and every command are bounded
+/// by the timeout; after an I/O failure the connection is dead (``isBroken``).
+package final class RedisConnection {
+    private let context: UnsafeMutablePointer<redisContext>
+
+    /// Connects, then `AUTH` and `SELECT` as configured.
+    package init(address: RedisAddress, timeout: Duration, password: String? = nil, database: Int = 0) throws(RedisError) {
+        let (seconds, attoseconds) = timeout.components
+        let limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        let connected: UnsafeMutablePointer<redisContext>? = switch address {
+        case .tcp(let socketAddress): redisConnectWithTimeout(socketAddress.ip.description, Int32(socketAddress.port), limit)
+        case .unix(let path): redisConnectUnixWithTimeout(path, limit)
+        }
+        guard let connected else { throw RedisError(message: "cannot connect to Redis at \(address): out of memory") }
+        guard connected.pointee.err == 0 else {
+            let reason = RedisConnection.errorText(connected)
+            redisFree(connected)
+            throw RedisError(message: "cannot connect to Redis at \(address): \(reason)")
+        }
+        context = connected
+        redisSetTimeout(context, limit)
+        if let password { try expectOK(["AUTH", password], doing: "AUTH") }
+        if database != 0 { try expectOK(["SELECT", String(database)], doing: "SELECT \(database)") }
+    }
+
+    deinit { redisFree(context) }
+
+    /// True after an I/O error or timeout: every later command fails; connect anew.
+    package var isBroken: Bool { context.pointee.err != 0 }
+
+    /// Sends one command and waits for its reply. Redis errors are `.error` replies; only
+    /// connection failures throw.
+    package func command(_ arguments: [String]) throws(RedisError) -> RedisReply {
+        let reply = RedisConnection.withArgv(arguments.map { Array($0.utf8) }) { count, argv, lengths in
+            gw_redis_command_argv(context, count, argv, lengths)
+        }
+        guard let reply else { throw RedisError(message: "Redis: \(RedisConnection.errorText(context))") }
+        defer { freeReplyObject(reply) }
+        return RedisReply(reply)
+    }
+
+    /// Sends all `commands` in one write, then reads their replies in order: one round trip
+    /// for a batch. Returns the replies read before a connection failure, and that failure.
+    package func pipeline(_ commands: [[[UInt8]]]) -> (replies: [RedisReply], failure: RedisError?) {
+        for arguments in commands {
+            let status = RedisConnection.withArgv(arguments) { redisAppendCommandArgv(context, $0, $1, $2) }
+            guard status == REDIS_OK else { return ([], RedisError(message: "Redis: \(RedisConnection.errorText(context))")) }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var reply: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &reply) == REDIS_OK, let reply else {
+                return (replies, RedisError(message: "Redis: \(RedisConnection.errorText(context))"))
+            }
+            let typed = reply.assumingMemoryBound(to: redisReply.self)
+            replies.append(RedisReply(typed))
+            freeReplyObject(typed)
+        }
+        return (replies, nil)
+    }
+
+    private func expectOK(_ arguments: [String], doing what: String) throws(RedisError) {
+        let reply = try command(arguments)
+        if case .error(let message) = reply { throw RedisError(message: "Redis \(what) failed: \(message)") }
+    }
+
+    /// `errstr` is a `char[128]` in a synchronous context (a tuple in Swift).
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: &context.pointee.errstr) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+    }
+
+    /// Calls `body` with C argv/argvlen arrays over `arguments`, valid only during the call
+    /// (hiredis copies them into its output buffer).
+    private static func withArgv<R>(_ arguments: [[UInt8]],
+                                     _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+        // One buffer for all arguments (plus a byte, so it is never empty and has an address).
+        let storage = Array(arguments.joined()) + [0]
+        return storage.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var offset = 0
+            var pointers: [UnsafePointer<CChar>?] = []
+            var lengths: [Int] = []
+            for argument in arguments {
+                pointers.append(base + offset)
+                lengths.append(argument.count)
+                offset += argument.count
+            }
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!) }
+            }
+        }
+    }
+}
