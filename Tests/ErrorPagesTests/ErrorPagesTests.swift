@@ -33,9 +33,8 @@ struct ErrorPagesTests {
         #expect(exchange.response.status == 500)
         #expect(exchange.response.headers.all("Cache-Control") == ["no-store"])
         #expect(exchange.response.headers.first("Retry-After") == "5")
-        for name in ["Content-Encoding", "ETag", "Content-Disposition"] {
-            #expect(!exchange.response.headers.contains(name), "\(name)")
-        }
+        // Headers describing the upstream body (Content-Encoding, ETag, ...) are dropped by the
+        // core when it sends the replacement (covered by PluginIntegrationTests).
         #expect(exchange.capturedBodyLimit == 256)
     }
 

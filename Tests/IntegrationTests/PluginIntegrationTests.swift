@@ -250,7 +250,8 @@ struct PluginFilters {
     func errorBodyReplaced() throws {
         let s = try FilteredStack(config(trustedProxies: "[]"))
         defer { s.stop() }
-        let r = try oneRequest(port: s.httpPort, "GET", "/status/500", headers: [("Accept", "application/fhir+json")])
+        let r = try oneRequest(port: s.httpPort, "GET", "/status/500?set=ETag:%22abc%22&set=Content-Language:en",
+                               headers: [("Accept", "application/fhir+json")])
         #expect(r.status == 500, "\(r)\n\(s.diagnostics)")
         let requestID = try #require(r.header("X-Request-ID"))
         let error = try #require(r.jsonObject?["error"] as? [String: Any], "\(r)")
@@ -261,6 +262,8 @@ struct PluginFilters {
         #expect(r.header("Content-Type") == "application/json")
         #expect(r.header("Content-Length") == String(r.body.count))
         #expect(r.header("X-Content-Type-Options") == "nosniff")
+        // Headers that described the hidden body are dropped with it.
+        #expect(r.header("ETag") == nil && r.header("Content-Language") == nil, "\(r)")
         let event = s.eventLine("upstream-error-hidden", requestID: requestID)
         #expect(event != nil, "\(s.diagnostics)")
 

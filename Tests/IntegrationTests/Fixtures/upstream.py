@@ -17,7 +17,7 @@ Endpoints (any method unless noted; HEAD gives the GET headers without a body):
   /chunked?n=N&chunk=K  the same bytes, Transfer-Encoding: chunked (K bytes per chunk)
   /close?n=N            the same bytes, no length: close-delimited
   /slow?ms=N            sleeps N ms, then a small JSON body
-  /status/NNN           answers status NNN (no body for 1xx/204/304)
+  /status/NNN?set=Name:Value   answers status NNN (no body for 1xx/204/304), with the given headers
   /headers?set=Name:Value&set=...   adds the given response headers
   /stats                JSON counters (requests to /stats itself are never counted):
                         accepted (TCP connections accepted), connections (those that carried
@@ -387,11 +387,12 @@ class Connection:
                     code = int(path[len("/status/"):])
                 except ValueError:
                     code = 400
+                extra = [tuple(part.strip() for part in item.partition(":")[::2]) for item in query.get("set", [])]
                 if code < 200 or code in (204, 304):
-                    keep_alive = self.respond(code, [], b"", keep_alive, head_only)
+                    keep_alive = self.respond(code, extra, b"", keep_alive, head_only)
                 else:
                     keep_alive = self.json_response(code, {"status": code, "server": self.server_name},
-                                                    keep_alive, head_only)
+                                                    keep_alive, head_only, extra)
             elif path == "/headers":
                 extra = []
                 for item in query.get("set", []):
