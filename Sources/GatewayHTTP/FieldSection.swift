@@ -4,7 +4,9 @@
 @inline(__always)
 func findLineEnd(_ buf: UnsafeRawBufferPointer, from start: Int, end: Int) throws(HTTPParseError) -> Int? {
     guard let lf = ASCII.findLF(buf, from: start, end: end) else { return nil }
-    guard lf > start, buf[lf - 1] == ASCII.cr else { throw HTTPParseError(.bareLF) }
+    guard lf > start, buf.load(fromByteOffset: lf &- 1, as: UInt8.self) == ASCII.cr else {
+        throw HTTPParseError(.bareLF)
+    }
     return lf - 1
 }
 
@@ -31,43 +33,56 @@ struct FieldLine {
     /// Shared by request heads, response heads and chunked trailers.
     @inline(__always)
     init?(_ buf: UnsafeRawBufferPointer, _ start: Int, _ end: Int) throws(HTTPParseError) {
-        if ASCII.isWhitespace(buf[start]) { throw HTTPParseError(.obsFold) }
+        precondition(start >= 0 && start < end && end <= buf.count)
+        try self.init(buf.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), start, end,
+                      endsWithNonToken: false)
+    }
+
+    /// `p[start..<end]` must be valid memory, with `start < end`. `endsWithNonToken` promises a non-tchar byte in
+    /// `p[start..<end]`, so the name scan needs no bounds check (it stops at that byte at the latest).
+    @inline(__always)
+    init?(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, endsWithNonToken: Bool) throws(HTTPParseError) {
+        let table = ASCII.classTable
         var i = start
-        while i < end {
-            let b = buf[i]
-            if b == ASCII.colon { break }
-            if !ASCII.isTchar(b) {
-                if b == ASCII.cr {  // "Name CRLF" lacks a colon; a CR before anything else is bare
-                    guard i + 1 < end else { return nil }
-                    throw HTTPParseError(buf[i + 1] == ASCII.lf ? .missingColon : .bareCR)
-                }
-                guard ASCII.isWhitespace(b) else { throw invalidByte(b, .invalidHeaderName) }
-                // "Name : v" is the classic smuggling variant; "Na me: v" is just a bad name.
-                var j = i
-                while j < end && ASCII.isWhitespace(buf[j]) { j += 1 }
-                if j == end { return nil }
-                throw HTTPParseError(buf[j] == ASCII.colon ? .whitespaceBeforeColon : .invalidHeaderName)
-            }
-            i += 1
+        if endsWithNonToken {
+            while table[Int(p[i])] & ASCII.tcharClass != 0 { i &+= 1 }
+        } else {
+            while i < end && table[Int(p[i])] & ASCII.tcharClass != 0 { i &+= 1 }
+            guard i < end else { return nil }  // p[start] is a tchar, so this is no obs-fold
         }
-        guard i < end else { return nil }
-        guard i > start else { throw HTTPParseError(.invalidHeaderName) }
+        let stop = p[i]
+        guard stop == ASCII.colon && i > start else {
+            // The checks in the order of a byte-by-byte reading.
+            if ASCII.isWhitespace(p[start]) { throw HTTPParseError(.obsFold) }
+            if stop == ASCII.colon { throw HTTPParseError(.invalidHeaderName) }
+            if stop == ASCII.cr {  // "Name CRLF" lacks a colon; a CR before anything else is bare
+                guard i &+ 1 < end else { return nil }
+                throw HTTPParseError(p[i &+ 1] == ASCII.lf ? .missingColon : .bareCR)
+            }
+            guard ASCII.isWhitespace(stop) else { throw invalidByte(stop, .invalidHeaderName) }
+            // "Name : v" is the classic smuggling variant; "Na me: v" is just a bad name.
+            var j = i
+            while j < end && ASCII.isWhitespace(p[j]) { j &+= 1 }
+            if j == end { return nil }
+            throw HTTPParseError(p[j] == ASCII.colon ? .whitespaceBeforeColon : .invalidHeaderName)
+        }
         nameEnd = i
-        i += 1
-        while i < end && ASCII.isWhitespace(buf[i]) { i += 1 }
+        i &+= 1
+        while i < end && ASCII.isWhitespace(p[i]) { i &+= 1 }
         valueStart = i
         while true {
-            i = ASCII.skipFieldValueBytes(buf, from: i, end: end)
+            i = ASCII.skipFieldValueBytes(UnsafeRawPointer(p), from: i, end: end)
             guard i < end else { return nil }
-            guard buf[i] == ASCII.htab else { break }
-            i += 1
+            guard p[i] == ASCII.htab else { break }
+            i &+= 1
         }
-        guard buf[i] == ASCII.cr else { throw invalidByte(buf[i], .invalidHeaderValue) }
-        guard i + 1 < end else { return nil }
-        guard buf[i + 1] == ASCII.lf else { throw HTTPParseError(.bareCR) }
-        next = i + 2
-        valueEnd = i
-        while valueEnd > valueStart && ASCII.isWhitespace(buf[valueEnd - 1]) { valueEnd -= 1 }
+        guard p[i] == ASCII.cr else { throw invalidByte(p[i], .invalidHeaderValue) }
+        guard i &+ 1 < end else { return nil }
+        guard p[i &+ 1] == ASCII.lf else { throw HTTPParseError(.bareCR) }
+        next = i &+ 2
+        var e = i
+        while e > valueStart && ASCII.isWhitespace(p[e &- 1]) { e &-= 1 }
+        valueEnd = e
     }
 }
 
@@ -88,71 +103,119 @@ struct FieldSection {
 
     /// Parses field lines from `start` through the blank line, recording them in `headers`.
     /// Returns the index just after the blank line, or nil if `buf[..<end]` does not hold it yet.
+    /// After nil or an error `headers` may hold some of the fields without their bytes: callers reset it.
+    /// Inlined into the two parsers, so `role` is a constant in each copy.
+    @inline(__always)
     mutating func parse(
         _ buf: UnsafeRawBufferPointer, from start: Int, end: Int, role: Role, maxHeaderCount: Int,
         into headers: inout HTTPHeaders
     ) throws(HTTPParseError) -> Int? {
-        // Fields are recorded relative to the storage, then the whole section is copied in once at the end.
-        let base = headers.storage.count - start
-        var lineStart = start
-        var fieldCount = 0
-        while lineStart < end {
-            switch buf[lineStart] {
-            case ASCII.cr:
-                guard lineStart + 1 < end else { return nil }
-                guard buf[lineStart + 1] == ASCII.lf else { throw HTTPParseError(.bareCR) }
-                headers.append(UnsafeRawBufferPointer(rebasing: buf[start..<lineStart]))
-                return lineStart + 2
-            case ASCII.lf:
-                throw HTTPParseError(.bareLF)
-            default:
-                break
+        guard start < end else { return nil }
+        precondition(start >= 0 && end <= buf.count)
+        let p = buf.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self)
+        // The last byte that is not a tchar (nearly always `end - 1`, the head's final LF). A name scan that starts
+        // at or before it stops there at the latest, so it needs no bounds check; a line starting after it is all
+        // tchars up to `end`, i.e. an incomplete name.
+        var lastStop = end &- 1
+        while lastStop >= start && ASCII.isTchar(p[lastStop]) { lastStop &-= 1 }
+        // Fields are recorded relative to the storage, then the whole section is copied in once at the end (which
+        // checks that the storage stays below 2 GiB, so the Int32 offsets of a complete section are exact).
+        let base = headers.storage.count &- start
+        return try withUnsafeTemporaryAllocation(of: HTTPHeaders.Field.self, capacity: 32) {
+            pending throws(HTTPParseError) -> Int? in
+            // Fields are collected 32 at a time on the stack; `count & 31` is the slot of the next one.
+            let pending = pending.baseAddress.unsafelyUnwrapped
+            var lineStart = start
+            var count = 0
+            var signature: UInt64 = 0
+            while lineStart < end {
+                let first = p[lineStart]
+                if first == ASCII.cr {
+                    guard lineStart &+ 1 < end else { return nil }
+                    guard p[lineStart &+ 1] == ASCII.lf else { throw HTTPParseError(.bareCR) }
+                    let tail = count & 31 == 0 && count > 0 ? 32 : count & 31
+                    headers.appendFields(UnsafeBufferPointer(start: pending, count: tail), total: count,
+                                         signature: signature)
+                    headers.appendBytes(UnsafeRawBufferPointer(start: p + start, count: lineStart &- start))
+                    return lineStart &+ 2
+                }
+                if first == ASCII.lf { throw HTTPParseError(.bareLF) }
+                guard count < maxHeaderCount else { throw HTTPParseError(.tooManyHeaders) }
+                guard lineStart <= lastStop,
+                      let line = try FieldLine(p, lineStart, end, endsWithNonToken: true) else { return nil }
+                let nameLength = line.nameEnd &- lineStart
+                if FieldSection.mayMatter(nameLength: nameLength, first: first) {
+                    try inspect(p, name: lineStart, line, role: role)
+                }
+                signature |= HTTPHeaders.signatureBit(length: nameLength, first: first)
+                let slot = count & 31
+                if slot == 0 && count > 0 {
+                    headers.appendFields(UnsafeBufferPointer(start: pending, count: 32), total: 0, signature: signature)
+                }
+                (pending + slot).initialize(to: HTTPHeaders.Field(
+                    nameStart: Int32(truncatingIfNeeded: base &+ lineStart),
+                    nameLength: Int32(truncatingIfNeeded: nameLength),
+                    valueStart: Int32(truncatingIfNeeded: base &+ line.valueStart),
+                    valueLength: Int32(truncatingIfNeeded: line.valueEnd &- line.valueStart)))
+                count &+= 1
+                lineStart = line.next
             }
-            fieldCount += 1
-            guard fieldCount <= maxHeaderCount else { throw HTTPParseError(.tooManyHeaders) }
-            guard let line = try FieldLine(buf, lineStart, end) else { return nil }
-            try inspect(buf, name: lineStart, line, role: role)
-            headers.appendField(nameStart: base + lineStart, nameLength: line.nameEnd - lineStart,
-                                valueStart: base + line.valueStart, valueLength: line.valueEnd - line.valueStart)
-            lineStart = line.next
+            return nil
         }
-        return nil
+    }
+
+    /// Cheap pre-filter for `inspect`: the length and (case-folded) first letter of a field it looks at.
+    @inline(__always)
+    private static func mayMatter(nameLength: Int, first: UInt8) -> Bool {
+        let f = first | 0x20
+        switch nameLength {
+        case 4: return f == 0x68  // host
+        case 6: return f == 0x65  // expect
+        case 7: return f == 0x75  // upgrade
+        case 10, 14: return f == 0x63  // connection, content-length
+        case 17: return f == 0x74  // transfer-encoding
+        default: return false
+        }
     }
 
     /// Looks at the fields that matter for framing, keep-alive, Host and Expect (length switch first).
-    @inline(__always)
     private mutating func inspect(
-        _ buf: UnsafeRawBufferPointer, name: Int, _ line: FieldLine, role: Role
+        _ p: UnsafePointer<UInt8>, name: Int, _ line: FieldLine, role: Role
     ) throws(HTTPParseError) {
         let nameEnd = line.nameEnd, value = line.valueStart, valueEnd = line.valueEnd
-        switch nameEnd - name {
-        case 4 where role == .request && ASCII.equals(buf, name, nameEnd, lowercased: "host"):
-            hostCount += 1
+        let n = UnsafeRawPointer(p + name), v = UnsafeRawPointer(p + value), valueCount = valueEnd &- value
+        switch nameEnd &- name {
+        case 4 where role == .request && ASCII.equals(n, count: 4, lowercased: "host"):
+            hostCount &+= 1
             guard hostCount == 1 else { throw HTTPParseError(.duplicateHost) }
+            let buf = UnsafeRawBufferPointer(start: p, count: valueEnd)
             guard URIHost.isValid(buf, value, valueEnd) else { throw HTTPParseError(.invalidHost) }
-        case 6 where role == .request && ASCII.equals(buf, name, nameEnd, lowercased: "expect"):
-            guard ASCII.equals(buf, value, valueEnd, lowercased: "100-continue") else {
+        case 6 where role == .request && ASCII.equals(n, count: 6, lowercased: "expect"):
+            guard ASCII.equals(v, count: valueCount, lowercased: "100-continue") else {
                 throw HTTPParseError(.expectationFailed)
             }
             expectsContinue = true
-        case 7 where ASCII.equals(buf, name, nameEnd, lowercased: "upgrade"):
+        case 7 where ASCII.equals(n, count: 7, lowercased: "upgrade"):
             hasUpgrade = hasUpgrade || valueEnd > value
-        case 10 where ASCII.equals(buf, name, nameEnd, lowercased: "connection"):
-            ASCII.forEachListElement(buf, value, valueEnd) { s, e in
-                switch e - s {
-                case 5: connectionClose = connectionClose || ASCII.equals(buf, s, e, lowercased: "close")
-                case 7: connectionUpgrade = connectionUpgrade || ASCII.equals(buf, s, e, lowercased: "upgrade")
-                case 10: connectionKeepAlive = connectionKeepAlive || ASCII.equals(buf, s, e, lowercased: "keep-alive")
+        case 10 where ASCII.equals(n, count: 10, lowercased: "connection"):
+            ASCII.forEachListElement(UnsafeRawPointer(p), value, valueEnd) { s, e in
+                let token = UnsafeRawPointer(p + s)
+                switch e &- s {
+                case 5: connectionClose = connectionClose || ASCII.equals(token, count: 5, lowercased: "close")
+                case 7: connectionUpgrade = connectionUpgrade || ASCII.equals(token, count: 7, lowercased: "upgrade")
+                case 10:
+                    connectionKeepAlive = connectionKeepAlive
+                        || ASCII.equals(token, count: 10, lowercased: "keep-alive")
                 default: break
                 }
                 return true
             }
-        case 14 where ASCII.equals(buf, name, nameEnd, lowercased: "content-length"):
+        case 14 where ASCII.equals(n, count: 14, lowercased: "content-length"):
             guard contentLength == nil else { throw HTTPParseError(.duplicateContentLength) }
-            contentLength = try FieldSection.parseContentLength(buf, value, valueEnd)
-        case 17 where ASCII.equals(buf, name, nameEnd, lowercased: "transfer-encoding"):
-            transferEncodingCount += 1
-            transferEncodingIsChunked = ASCII.equals(buf, value, valueEnd, lowercased: "chunked")
+            contentLength = try FieldSection.parseContentLength(p, value, valueEnd)
+        case 17 where ASCII.equals(n, count: 17, lowercased: "transfer-encoding"):
+            transferEncodingCount &+= 1
+            transferEncodingIsChunked = ASCII.equals(v, count: valueCount, lowercased: "chunked")
         default:
             break
         }
@@ -160,14 +223,14 @@ struct FieldSection {
 
     /// `1*DIGIT`, at most 18 digits so it always fits Int64; no sign, no list, no hex.
     private static func parseContentLength(
-        _ buf: UnsafeRawBufferPointer, _ start: Int, _ end: Int
+        _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int
     ) throws(HTTPParseError) -> Int64 {
         guard end > start, end - start <= 18 else { throw HTTPParseError(.invalidContentLength) }
         var n: Int64 = 0
         for i in start..<end {
-            let b = buf[i]
+            let b = p[i]
             guard ASCII.isDigit(b) else { throw HTTPParseError(.invalidContentLength) }
-            n = n * 10 + Int64(b &- 0x30)
+            n = n &* 10 &+ Int64(b &- 0x30)
         }
         return n
     }

@@ -34,11 +34,13 @@ public struct HTTPMethod: Sendable, Hashable, CustomStringConvertible {
         case 5: candidates = (.patch, .trace)
         case 6: candidates = (.delete, .delete)
         case 7: candidates = (.options, .connect)
-        default: candidates = (.other([]), .other([]))
+        default:
+            self.init(storage: .other(Array(bytes)))
+            return
         }
-        if HTTPMethod(storage: candidates.0).hasName(bytes) {
+        if HTTPMethod.hasName(candidates.0, bytes) {
             self.init(storage: candidates.0)
-        } else if HTTPMethod(storage: candidates.1).hasName(bytes) {
+        } else if HTTPMethod.hasName(candidates.1, bytes) {
             self.init(storage: candidates.1)
         } else {
             self.init(storage: .other(Array(bytes)))
@@ -78,8 +80,21 @@ public struct HTTPMethod: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private func hasName(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let name = ASCII.bytes(staticName)
-        return !bytes.isEmpty && bytes.count == name.count && bytes.elementsEqual(name)
+    /// Exact comparison of 3-7 bytes with the static name of `storage`.
+    @inline(__always)
+    private static func hasName(_ storage: Storage, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let name = HTTPMethod(storage: storage).staticName
+        let n = name.utf8CodeUnitCount
+        guard bytes.count == n, let p = bytes.baseAddress else { return false }
+        let q = UnsafeRawPointer(name.utf8Start)
+        if n >= 4 {
+            return p.loadUnaligned(as: UInt32.self) == q.loadUnaligned(as: UInt32.self)
+                && p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                    == q.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        for i in 0..<n where p.load(fromByteOffset: i, as: UInt8.self) != q.load(fromByteOffset: i, as: UInt8.self) {
+            return false
+        }
+        return n > 0
     }
 }

@@ -7,8 +7,18 @@ extension HTTPRequestHead {
     /// On success the normalised target replaces the raw one, so routing and forwarding see the same path.
     /// Other escapes (including `%2F`) stay encoded and are not segment separators.
     public mutating func normalizePath() -> Bool {
+        // 1: origin-form and already normal, 0: origin-form, -1: asterisk-form, -2: neither.
+        let form = targetBytes.withUnsafeBytes { buf -> Int in
+            guard buf.count > 0, let p = buf.baseAddress, buf[0] == ASCII.slash else {
+                return buf.count == 1 && buf[0] == 0x2A ? -1 : -2
+            }
+            // A path without '.' and '%' is already normal (every segment would be copied unchanged).
+            let i = ASCII.find(ASCII.dot, ASCII.percent, ASCII.question, in: p, from: 0, end: buf.count)
+            return i == buf.count || buf[i] == ASCII.question ? 1 : 0
+        }
+        guard form >= 0 else { return form == -1 }
+        if form == 1 { return true }
         let pathEnd = self.pathEnd
-        guard targetBytes.first == ASCII.slash else { return targetBytes.count == 1 && targetBytes[0] == 0x2A }
         let count = targetBytes.count
         let newCount: Int? = targetBytes.withUnsafeMutableBytes { buf in
             // Output never outgrows the input read so far, so writing at `w` never overtakes reading.

@@ -13,7 +13,7 @@ public struct HTTPRequestHead: Sendable {
     public var isUpgrade = false
 
     /// The request-target in origin-form (or `*`), ASCII bytes.
-    var targetBytes: [UInt8] = [0x2F]
+    var targetBytes = FlatBuffer<UInt8>(ASCII.bytes("/"))
 
     public init() {}
 
@@ -26,7 +26,8 @@ public struct HTTPRequestHead: Sendable {
     /// The part after the first `?`, nil when there is none (allocating).
     public var query: String? {
         let end = pathEnd
-        return end < targetBytes.count ? String(decoding: targetBytes[(end + 1)...], as: UTF8.self) : nil
+        guard end < targetBytes.count else { return nil }
+        return targetBytes.withUnsafeBytes { String(decoding: $0[(end + 1)...], as: UTF8.self) }
     }
 
     public func withTarget<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -41,7 +42,7 @@ public struct HTTPRequestHead: Sendable {
     /// Replaces the target. Bytes not allowed in a request-target (controls, space, `#`, non-ASCII) are
     /// percent-encoded so the serialized request line can never be split or smuggled. An empty target becomes `/`.
     public mutating func setTarget(_ target: String) {
-        targetBytes.removeAll(keepingCapacity: true)
+        targetBytes.removeAll()
         if target.isEmpty { targetBytes.append(ASCII.slash) }
         for b in target.utf8 {
             if ASCII.isTargetByte(b) {
@@ -59,15 +60,28 @@ public struct HTTPRequestHead: Sendable {
     public func serialize(into buffer: inout [UInt8]) {
         method.withName { name in
             targetBytes.withUnsafeBytes { target in
-                buffer.append(count: name.count + target.count + 14 + headers.serializedCount) { out in
-                    out.write(name)
-                    out.write(ASCII.sp)
-                    out.write(target)
-                    out.write(" HTTP/1.1\r\n")
-                    headers.write(to: &out)
-                    out.write("\r\n")
+                headers.withWriter { headers in
+                    let writer = Writer(method: name, target: target, headers: headers)
+                    buffer.append(count: name.count + target.count + 14 + headers.serializedCount, writer)
                 }
             }
+        }
+    }
+
+    private struct Writer: ByteWriter {
+        let method: UnsafeRawBufferPointer
+        let target: UnsafeRawBufferPointer
+        let headers: HTTPHeaders.Writer
+
+        @inline(__always)
+        func write(to out: inout ByteCursor) {
+            out.write(method)
+            out.write(ASCII.sp)
+            out.write(target)
+            out.write(" HTTP/1.1\r\n")
+            headers.write(to: &out)
+            out.write(ASCII.cr)
+            out.write(ASCII.lf)
         }
     }
 
@@ -80,12 +94,17 @@ public struct HTTPRequestHead: Sendable {
         keepAlive = true
         expectsContinue = false
         isUpgrade = false
-        targetBytes.removeAll(keepingCapacity: true)
+        targetBytes.removeAll()
         targetBytes.append(ASCII.slash)
     }
 
     // MARK: Internals
 
     /// Index of the first `?` in the target, or its length.
-    var pathEnd: Int { targetBytes.firstIndex(of: ASCII.question) ?? targetBytes.count }
+    var pathEnd: Int {
+        targetBytes.withUnsafeBytes { buf in
+            guard let p = buf.baseAddress else { return 0 }
+            return ASCII.find(ASCII.question, ASCII.question, ASCII.question, in: p, from: 0, end: buf.count)
+        }
+    }
 }

@@ -86,19 +86,24 @@ public struct HTTPRequestParser: Sendable {
         let lineEnd = try findLineEnd(buf, from: start, end: end)
         let contentEnd = lineEnd ?? end
 
+        // The method: tchars up to SP, at most `maxMethodBytes` of them.
+        let p = buf.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self)  // start < end here
+        let methodLimit = min(contentEnd, start + HTTPRequestParser.maxMethodBytes + 1)
         var i = start
-        while i < contentEnd && buf[i] != ASCII.sp {
-            guard ASCII.isTchar(buf[i]) else { throw invalidByte(buf[i], .invalidMethod) }
-            i += 1
-            guard i - start <= HTTPRequestParser.maxMethodBytes else { throw HTTPParseError(.invalidMethod) }
-        }
+        while i < methodLimit && ASCII.isTchar(p[i]) { i &+= 1 }
+        guard i - start <= HTTPRequestParser.maxMethodBytes else { throw HTTPParseError(.invalidMethod) }
+        if i < contentEnd && p[i] != ASCII.sp { throw invalidByte(p[i], .invalidMethod) }
         guard i < contentEnd else {
             if lineEnd == nil { return nil }
             throw HTTPParseError(.invalidRequestLine)
         }
         guard i > start else { throw HTTPParseError(.invalidRequestLine) }
-        head.method = HTTPMethod(bytes: UnsafeRawBufferPointer(rebasing: buf[start..<i]))
-        if head.method == .connect { throw HTTPParseError(.connectNotSupported) }
+        let method = HTTPMethod(bytes: UnsafeRawBufferPointer(start: p + start, count: i - start))
+        if case .connect = method.storage {
+            head.method = method
+            throw HTTPParseError(.connectNotSupported)
+        }
+        head.method = method
 
         let targetStart = i + 1
         i = ASCII.skipTargetBytes(buf, from: targetStart, end: contentEnd)
@@ -117,10 +122,10 @@ public struct HTTPRequestParser: Sendable {
     private func setTarget(
         _ buf: UnsafeRawBufferPointer, _ start: Int, _ end: Int, into head: inout HTTPRequestHead
     ) throws(HTTPParseError) -> Range<Int>? {
-        head.targetBytes.removeAll(keepingCapacity: true)
+        head.targetBytes.removeAll()
         switch buf[start] {
         case ASCII.slash:
-            head.targetBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[start..<end]))
+            head.targetBytes.append(UnsafeRawBufferPointer(rebasing: buf[start..<end]))
             return nil
         case 0x2A where end - start == 1:  // asterisk-form
             guard head.method == .options else { throw HTTPParseError(.invalidTarget) }
@@ -147,7 +152,7 @@ public struct HTTPRequestParser: Sendable {
             head.targetBytes.append(0x2A)  // RFC 9112 3.2.4: "OPTIONS http://h" is "OPTIONS *"
         } else {
             if authorityEnd == end || buf[authorityEnd] == ASCII.question { head.targetBytes.append(ASCII.slash) }
-            head.targetBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[authorityEnd..<end]))
+            head.targetBytes.append(UnsafeRawBufferPointer(rebasing: buf[authorityEnd..<end]))
         }
         return schemeEnd..<authorityEnd
     }

@@ -8,7 +8,7 @@ public struct HTTPResponseHead: Sendable {
     public var keepAlive = true
 
     /// Reason phrase bytes as received; empty means "the standard phrase for `status`".
-    var reasonBytes: [UInt8] = []
+    var reasonBytes = FlatBuffer<UInt8>()
 
     public init(status: Int = 200) {
         self.status = status
@@ -19,11 +19,12 @@ public struct HTTPResponseHead: Sendable {
     /// serialized status line can never be split.
     public var reason: String {
         get {
-            reasonBytes.isEmpty ? HTTPStatus.reasonPhrase(status) : String(decoding: reasonBytes, as: UTF8.self)
+            reasonBytes.isEmpty
+                ? HTTPStatus.reasonPhrase(status) : reasonBytes.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         }
         set {
-            reasonBytes.removeAll(keepingCapacity: true)
-            reasonBytes.append(contentsOf: newValue.utf8.lazy.filter(ASCII.isFieldValueByte))
+            reasonBytes.removeAll()
+            for b in newValue.utf8 where ASCII.isFieldValueByte(b) { reasonBytes.append(b) }
         }
     }
 
@@ -31,17 +32,30 @@ public struct HTTPResponseHead: Sendable {
     public func serialize(into buffer: inout [UInt8]) {
         let standard = ASCII.bytes(HTTPStatus.staticReasonPhrase(status))
         reasonBytes.withUnsafeBytes { received in
-            let reason = received.isEmpty ? standard : received
-            let count = 14 + ByteCursor.decimalCount(status) + reason.count + headers.serializedCount
-            buffer.append(count: count) { out in
-                out.write("HTTP/1.1 ")
-                out.writeDecimal(status)
-                out.write(ASCII.sp)
-                out.write(reason)
-                out.write("\r\n")
-                headers.write(to: &out)
-                out.write("\r\n")
+            headers.withWriter { headers in
+                let writer = Writer(status: status, reason: received.isEmpty ? standard : received, headers: headers)
+                let count = 14 + ByteCursor.decimalCount(status) + writer.reason.count + headers.serializedCount
+                buffer.append(count: count, writer)
             }
+        }
+    }
+
+    private struct Writer: ByteWriter {
+        let status: Int
+        let reason: UnsafeRawBufferPointer
+        let headers: HTTPHeaders.Writer
+
+        @inline(__always)
+        func write(to out: inout ByteCursor) {
+            out.write("HTTP/1.1 ")
+            out.writeDecimal(status)
+            out.write(ASCII.sp)
+            out.write(reason)
+            out.write(ASCII.cr)
+            out.write(ASCII.lf)
+            headers.write(to: &out)
+            out.write(ASCII.cr)
+            out.write(ASCII.lf)
         }
     }
 
@@ -52,6 +66,6 @@ public struct HTTPResponseHead: Sendable {
         headers.removeAll()
         framing = .none
         keepAlive = true
-        reasonBytes.removeAll(keepingCapacity: true)
+        reasonBytes.removeAll()
     }
 }

@@ -67,9 +67,13 @@ public struct HTTPResponseParser: Sendable {
         head.status = status
         guard lineEnd > 12 else { return }
         guard buf[12] == ASCII.sp else { throw invalidByte(buf[12], .invalidStatusLine) }
-        for i in 13..<lineEnd where !ASCII.isFieldValueByte(buf[i]) {
-            throw invalidByte(buf[i], .invalidStatusLine)
+        var i = 13
+        while true {
+            i = ASCII.skipFieldValueBytes(buf, from: i, end: lineEnd)
+            guard i < lineEnd else { break }
+            guard buf[i] == ASCII.htab else { throw invalidByte(buf[i], .invalidStatusLine) }
+            i += 1
         }
-        head.reasonBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[13..<lineEnd]))
+        head.reasonBytes.append(UnsafeRawBufferPointer(rebasing: buf[13..<lineEnd]))
     }
 }
