@@ -30,11 +30,8 @@ struct CSPReportEndpoint: Sendable {
 }
 
 extension SecurityHeadersFilter {
-    /// Answers a request for the report path at the gateway: 204 for an acceptable report, an
-    /// error otherwise; reports never go upstream.
-    ///
-    /// Filters do not see request bodies yet, so the `csp-violation` event carries what the
-    /// head tells (referrer, origin, size), not the blocked URI or the violated directive.
+    /// Checks a request for the report path at the gateway and asks for its body; reports never
+    /// go upstream: ``reportBody(_:_:)`` answers once the body is read.
     func answerReport(_ exchange: Exchange, _ report: CSPReportEndpoint) -> FilterAction {
         let request = exchange.request
         guard request.method == .post else {
@@ -48,24 +45,92 @@ extension SecurityHeadersFilter {
         guard CSPReportEndpoint.mediaTypes.contains(mediaType) else {
             return .respond(.error(415, requestID: exchange.requestID))
         }
-        let length: Int64
         switch request.framing {
-        case .contentLength(let n): length = n
-        case .chunked: return .respond(.error(411, requestID: exchange.requestID))
-        case .none, .untilClose: return .respond(.error(400, requestID: exchange.requestID, message: "empty report"))
+        case .contentLength(let length) where length > Int64(report.maxBytes):
+            return .respond(.error(413, requestID: exchange.requestID))
+        case .none, .untilClose:
+            return .respond(.error(400, requestID: exchange.requestID, message: "empty report"))
+        default:
+            break
         }
-        guard length <= Int64(report.maxBytes) else { return .respond(.error(413, requestID: exchange.requestID)) }
+        exchange.storage[ObjectIdentifier(self)] = PendingReport(mediaType: mediaType)
+        exchange.inspectRequestBody(upTo: report.maxBytes + 1)
+        return .proceed
+    }
 
-        var details = ["content_type": mediaType, "content_length": String(length)]
-        for (header, key) in [("Referer", "referrer"), ("Origin", "origin")] {
-            if let value = request.headers.first(header) { details[key] = value }
+    /// Turns the report into `csp-violation` events (one per violation in a Reporting API batch)
+    /// and answers 204.
+    func reportBody(_ exchange: Exchange, _ report: CSPReportEndpoint) -> FilterAction {
+        guard let pending = exchange.storage[ObjectIdentifier(self)] as? PendingReport else { return .proceed }
+        guard exchange.isRequestBodyComplete, exchange.requestBody.count <= report.maxBytes else {
+            return .respond(.error(413, requestID: exchange.requestID, closeConnection: true))
         }
-        exchange.emit(SecurityEvent(
-            name: "csp-violation", action: .flagged, severity: .low,
-            ruleID: "security_headers.csp_report", ruleName: "Content-Security-Policy violation reported",
-            ruleCategory: "csp", type: ["info"], filter: filterName,
-            reason: "a browser reported a Content-Security-Policy violation (report body not inspected)",
-            details: details))
+        let violations = CSPViolation.parse(exchange.requestBody, mediaType: pending.mediaType)
+        guard !violations.isEmpty else {
+            return .respond(.error(400, requestID: exchange.requestID, message: "not a CSP violation report"))
+        }
+        for violation in violations.prefix(CSPViolation.maxPerReport) {
+            var details = violation.details
+            if let origin = exchange.request.headers.first("Origin") { details["origin"] = origin }
+            exchange.emit(SecurityEvent(
+                name: "csp-violation", action: .flagged, severity: .low,
+                ruleID: "security_headers.csp_report", ruleName: "Content-Security-Policy violation reported",
+                ruleCategory: "csp", type: ["info"], filter: filterName,
+                reason: "a browser reported a Content-Security-Policy violation of \(violation.directive ?? "an unnamed directive")",
+                matched: violation.blocked, details: details))
+        }
         return .respond(LocalResponse(status: 204))
+    }
+
+    private struct PendingReport: Sendable {
+        let mediaType: String
+    }
+}
+
+/// One violation from a report body: `application/csp-report` (`{"csp-report": {...}}`, CSP
+/// level 2 names) or `application/reports+json` (an array of `{"type": "csp-violation",
+/// "body": {...}}`, Reporting API names).
+struct CSPViolation {
+    /// What an analyst needs; URLs lose their query strings (they may carry tokens or PHI).
+    var directive: String?
+    var blocked: String?
+    var details: [String: String]
+
+    static let maxPerReport = 20
+
+    static func parse(_ body: [UInt8], mediaType: String) -> [CSPViolation] {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) else { return [] }
+        if mediaType == "application/csp-report" {
+            guard let report = (json as? [String: Any])?["csp-report"] as? [String: Any] else { return [] }
+            return [CSPViolation(report, document: "document-uri", blocked: "blocked-uri",
+                                 directive: ["effective-directive", "violated-directive"], source: "source-file", line: "line-number")]
+        }
+        return (json as? [[String: Any]] ?? []).compactMap { entry in
+            guard entry["type"] as? String == "csp-violation", let body = entry["body"] as? [String: Any] else { return nil }
+            return CSPViolation(body, document: "documentURL", blocked: "blockedURL",
+                                directive: ["effectiveDirective"], source: "sourceFile", line: "lineNumber")
+        }
+    }
+
+    private init(_ fields: [String: Any], document: String, blocked: String, directive: [String], source: String, line: String) {
+        func text(_ key: String) -> String? {
+            switch fields[key] {
+            case let value as String: return value.isEmpty ? nil : String(value.prefix(512))
+            case let value as NSNumber: return value.stringValue
+            default: return nil
+            }
+        }
+        self.directive = directive.lazy.compactMap(text).first
+        self.blocked = text(blocked).map(CSPViolation.withoutQuery)
+        var details: [String: String] = [:]
+        if let value = text(document) { details["document_uri"] = CSPViolation.withoutQuery(value) }
+        if let value = self.directive { details["directive"] = value }
+        if let value = text(source) { details["source_file"] = CSPViolation.withoutQuery(value) }
+        if let value = text(line) { details["line"] = value }
+        self.details = details
+    }
+
+    private static func withoutQuery(_ url: String) -> String {
+        String(url.prefix { $0 != "?" && $0 != "#" })
     }
 }

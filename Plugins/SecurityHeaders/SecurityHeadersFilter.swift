@@ -27,6 +27,11 @@ final class SecurityHeadersFilter: Filter {
         return answerReport(exchange, report)
     }
 
+    func onRequestBody(_ exchange: Exchange) -> FilterAction {
+        guard let report else { return .proceed }
+        return reportBody(exchange, report)
+    }
+
     func onResponseHead(_ exchange: Exchange) {
         for name in removed { exchange.response.headers.remove(name) }
         fields.forEach { name, value in exchange.response.headers.set(name: name, value: value) }

@@ -91,6 +91,14 @@ public final class FilterTester {
         return resumed
     }
 
+    /// Runs the request-body phase with `body` as what the gateway read (`complete`: all of it),
+    /// as it does after a head phase that called ``Exchange/inspectRequestBody(upTo:)``.
+    public func requestBody(_ exchange: Exchange, _ body: [UInt8], complete: Bool = true) -> FilterAction {
+        exchange.requestBody = body
+        exchange.isRequestBodyComplete = complete
+        return filter.onRequestBody(exchange)
+    }
+
     /// Runs the upstream-request phase and returns the head that would go upstream.
     public func upstreamRequest(_ exchange: Exchange) -> HTTPRequestHead {
         filter.onUpstreamRequest(exchange)

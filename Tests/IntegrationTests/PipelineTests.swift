@@ -82,6 +82,33 @@ private enum TimerPlugin: Plugin {
     }
 }
 
+/// Looks at the first bytes of request bodies: refuses those containing "forbidden".
+private final class BodyFilter: Filter {
+    func onRequestHead(_ exchange: Exchange) -> FilterAction {
+        exchange.inspectRequestBody(upTo: 16)
+        return .proceed
+    }
+
+    func onRequestBody(_ exchange: Exchange) -> FilterAction {
+        let text = String(decoding: exchange.requestBody, as: UTF8.self)
+        exchange.tags.append("body-seen:\(exchange.requestBody.count):\(exchange.isRequestBodyComplete)")
+        return text.contains("forbidden") ? .respond(.error(403, requestID: exchange.requestID)) : .proceed
+    }
+
+    func onResponseHead(_ exchange: Exchange) {
+        if let seen = exchange.tags.first(where: { $0.hasPrefix("body-seen:") }) {
+            exchange.response.headers.set("X-Body-Seen", String(seen.dropFirst("body-seen:".count)))
+        }
+    }
+}
+
+private enum BodyPlugin: Plugin {
+    static let name = "test_body"
+    static func makeFilter(settings: ConfigNode, context: PluginContext, diagnostics: ConfigDiagnostics) -> (any Filter)? {
+        BodyFilter()
+    }
+}
+
 /// A gateway running inside the test process with the test plugins registered.
 private final class InProcessGateway: @unchecked Sendable {
     let server: GatewayServer
@@ -101,7 +128,7 @@ private final class InProcessGateway: @unchecked Sendable {
             \(filters)
             """
         let path = try dir.write("gateway.yaml", yaml)
-        let registry = PluginRegistry([DenyPlugin.self, HeaderEditPlugin.self, TimerPlugin.self])
+        let registry = PluginRegistry([DenyPlugin.self, HeaderEditPlugin.self, TimerPlugin.self, BodyPlugin.self])
         switch RuntimeConfig.load(path: path, registry: registry) {
         case .success(let runtime):
             server = GatewayServer(runtime: runtime)
@@ -122,11 +149,13 @@ private final class InProcessGateway: @unchecked Sendable {
           - { name: main, match: { path_prefix: / }, upstream: app, filters: [edit, deny] }
           - { name: waiting, match: { path_prefix: /, hosts: [wait.test] }, upstream: app, filters: [edit, timer] }
           - { name: slowdown, match: { path_prefix: /slowdown, hosts: [wait.test] }, upstream: app, filters: [timer] }
+          - { name: bodies, match: { path_prefix: /, hosts: [body.test] }, upstream: app, filters: [timer, body] }
         """
     static let filters = """
           edit: { plugin: test_headers }
           deny: { plugin: test_deny }
           timer: { plugin: test_timer, delay: 100ms }
+          body: { plugin: test_body }
         """
 
     @Test func filterAnswersLocallyWithoutReachingTheUpstream() throws {
@@ -215,6 +244,41 @@ private final class InProcessGateway: @unchecked Sendable {
         #expect(after.status == 200)
         // Resumes of the abandoned exchanges never reached the upstream.
         #expect(try upstream.stats().requests == 1)
+    }
+}
+
+extension PipelineTests {
+    @Test func bodyFilterSeesTheStartOfTheBodyAndTheUpstreamGetsAllOfIt() throws {
+        let upstream = try UpstreamServer.start()
+        defer { upstream.stop() }
+        let gateway = try InProcessGateway(upstream: upstream, routes: Self.routes, filters: Self.filters)
+        defer { gateway.stop() }
+
+        let refused = try oneRequest(port: gateway.port, "POST", "/upload", hostHeader: "body.test",
+                                     body: Array("forbidden payload".utf8))
+        #expect(refused.status == 403)
+        #expect(try upstream.stats().requests == 0)
+
+        let small = Array("hello".utf8)
+        let accepted = try oneRequest(port: gateway.port, "POST", "/upload", hostHeader: "body.test", body: small)
+        #expect(accepted.status == 200)
+        #expect(accepted.header("X-Body-Seen") == "5:true")
+        #expect(try accepted.json(UploadResult.self).sha256 == SHA256.hex(small))
+
+        // Larger than the filter's limit: it sees 16 bytes, the upstream the whole body, in
+        // both framings.
+        let large = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let viaLength = try oneRequest(port: gateway.port, "POST", "/upload", hostHeader: "body.test", body: large)
+        #expect(viaLength.header("X-Body-Seen") == "16:false")
+        #expect(try viaLength.json(UploadResult.self).sha256 == SHA256.hex(large))
+
+        let connection = try RawConnection(port: gateway.port)
+        defer { connection.close() }
+        try connection.send(Array("POST /upload HTTP/1.1\r\nHost: body.test\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+                            + RawRequest.chunked(large, chunkSize: 7000))
+        let viaChunks = try connection.readFinalResponse(method: "POST")
+        #expect(viaChunks.header("X-Body-Seen") == "16:false")
+        #expect(try viaChunks.json(UploadResult.self).sha256 == SHA256.hex(large))
     }
 }
 

@@ -84,8 +84,10 @@ private func config(trustedProxies: String, tls: Bool = false) -> String {
       - { name: api, match: { path_prefix: /echo }, upstream: app, filters: [headers, cors] }
       - { name: leaky, match: { path_prefix: /headers }, upstream: app, filters: [headers] }
       - { name: errors, match: { path_prefix: /status/ }, upstream: app, filters: [headers, errors] }
+      - { name: reports, match: { path_prefix: /csp-report }, upstream: app, filters: [reporting] }
     filters:
       headers: { plugin: security_headers }
+      reporting: { plugin: security_headers, report_path: /csp-report }
       cors:
         plugin: cors
         allow_origins: ["https://portal.example.org", "https://*.example.org"]
@@ -243,6 +245,29 @@ struct PluginFilters {
         expectLocalError(r, 403, requestID: r.header("X-Request-ID"), s.diagnostics)
         let event = s.eventLine("ip-denied", requestID: r.header("X-Request-ID"))
         #expect(event?.contains("source.ip=127.0.0.1") == true, "\(event ?? "no event")\n\(s.diagnostics)")
+        #expect(try s.upstream.stats().requests == 0)
+    }
+
+    @Test("security_headers: a CSP report POSTed to report_path becomes a csp-violation event and never goes upstream")
+    func cspReportBecomesAnEvent() throws {
+        let s = try FilteredStack(config(trustedProxies: "[]"))
+        defer { s.stop() }
+        let report = Array(#"{"csp-report":{"document-uri":"https://portal.example.org/chart","violated-directive":"script-src","blocked-uri":"https://evil.example/x.js"}}"#.utf8)
+        let r = try oneRequest(port: s.httpPort, "POST", "/csp-report",
+                               headers: [("Content-Type", "application/csp-report")], body: report)
+        #expect(r.status == 204, "\(r)\n\(s.diagnostics)")
+        #expect(s.eventLine("csp-violation", requestID: r.header("X-Request-ID")) != nil, "\(s.diagnostics)")
+        #expect(try s.upstream.stats().requests == 0)
+
+        // With Expect: 100-continue the gateway asks for the body itself.
+        let c = try RawConnection(port: s.httpPort)
+        defer { c.close() }
+        try c.send("POST /csp-report HTTP/1.1\r\nHost: gateway.test\r\nContent-Type: application/csp-report\r\n"
+                   + "Content-Length: \(report.count)\r\nExpect: 100-continue\r\n\r\n")
+        let interim = try c.readResponse()
+        #expect(interim.status == 100)
+        try c.send(report)
+        #expect(try c.readFinalResponse(method: "POST").status == 204)
         #expect(try s.upstream.stats().requests == 0)
     }
 

@@ -150,7 +150,23 @@ struct SecurityHeadersTests {
 
     // MARK: CSP reports
 
-    /// The verdict on a request to the report path.
+    /// A CSP level 2 report, as browsers POST it to `report-uri`.
+    static let level2Report = Array("""
+        {"csp-report":{"document-uri":"https://portal.example.org/chart?patient=123","referrer":"",
+        "violated-directive":"script-src-elem","effective-directive":"script-src-elem",
+        "original-policy":"default-src 'none'","blocked-uri":"https://evil.example/x.js?token=abc",
+        "source-file":"https://portal.example.org/app.js","line-number":42,"status-code":200}}
+        """.utf8)
+
+    /// A Reporting API batch with two violations and an unrelated report.
+    static let batchReport = Array("""
+        [{"type":"csp-violation","age":1,"url":"https://portal.example.org/","body":{"documentURL":"https://portal.example.org/",
+          "blockedURL":"inline","effectiveDirective":"script-src-elem","disposition":"enforce"}},
+         {"type":"csp-violation","body":{"documentURL":"https://portal.example.org/a","blockedURL":"eval","effectiveDirective":"script-src"}},
+         {"type":"deprecation","body":{"id":"x"}}]
+        """.utf8)
+
+    /// The head-phase verdict on a request to the report path, and its exchange.
     private func report(_ tester: FilterTester, method: String = "POST", path: String = "/csp-report",
                         contentType: String? = "application/csp-report", framing: HTTPBodyFraming = .contentLength(600),
                         headers: [(String, String)] = []) -> (FilterAction?, Exchange) {
@@ -164,20 +180,34 @@ struct SecurityHeadersTests {
         return response.status
     }
 
-    @Test("report_path answers report POSTs at the gateway with 204 and a csp-violation event")
+    @Test("report_path reads report POSTs at the gateway: 204 and one csp-violation event per violation, never upstream")
     func reportAccepted() throws {
         let tester = try FilterTester(SecurityHeadersPlugin.self, settings: "report_path: /csp-report")
-        let (action, exchange) = report(tester, headers: [("Referer", "https://portal.example.org/chart")])
-        #expect(status(action) == 204)
+        let (head, exchange) = report(tester, headers: [("Origin", "https://portal.example.org")])
+        guard case .proceed? = head else {
+            Issue.record("the head phase must ask for the body, not answer: \(String(describing: head))")
+            return
+        }
+        #expect(exchange.requestBodyLimit > 0, "the filter asked for the body")
+        #expect(status(tester.requestBody(exchange, Self.level2Report)) == 204)
         let event = try #require(exchange.events.first?.event)
+        #expect(exchange.events.count == 1)
         #expect(event.name == "csp-violation")
         #expect(event.action == .flagged)
-        #expect(event.details["referrer"] == "https://portal.example.org/chart")
-        #expect(event.details["content_type"] == "application/csp-report")
-        #expect(event.details["content_length"] == "600")
+        #expect(event.matched == "https://evil.example/x.js", "query strings are dropped: they may carry tokens")
+        #expect(event.details["directive"] == "script-src-elem")
+        #expect(event.details["document_uri"] == "https://portal.example.org/chart")
+        #expect(event.details["source_file"] == "https://portal.example.org/app.js")
+        #expect(event.details["line"] == "42")
+        #expect(event.details["origin"] == "https://portal.example.org")
 
-        let (batch, _) = report(tester, contentType: "Application/Reports+JSON; charset=utf-8")
-        #expect(status(batch) == 204)
+        let (batchHead, batch) = report(tester, contentType: "Application/Reports+JSON; charset=utf-8", framing: .chunked)
+        guard case .proceed? = batchHead else {
+            Issue.record("a chunked Reporting API batch is read too")
+            return
+        }
+        #expect(status(tester.requestBody(batch, Self.batchReport)) == 204)
+        #expect(batch.events.map { $0.event.matched } == ["inline", "eval"])
     }
 
     @Test("report_path refuses what is not a small report POST, and other paths pass")
@@ -190,9 +220,17 @@ struct SecurityHeadersTests {
         #expect(status(report(tester, contentType: "application/json").0) == 415)
         #expect(status(report(tester, contentType: nil).0) == 415)
         #expect(status(report(tester, framing: .contentLength(1025)).0) == 413)
-        #expect(status(report(tester, framing: .contentLength(1024)).0) == 204)
-        #expect(status(report(tester, framing: .chunked).0) == 411)
         #expect(status(report(tester, framing: .none).0) == 400)
+
+        // A chunked body that runs past the limit, and bodies that are not reports.
+        let (_, long) = report(tester, framing: .chunked)
+        #expect(status(tester.requestBody(long, Array(repeating: 0x20, count: 1025), complete: false)) == 413)
+        let (_, garbage) = report(tester)
+        #expect(status(tester.requestBody(garbage, Array("not json".utf8))) == 400)
+        let (_, wrongShape) = report(tester)
+        #expect(status(tester.requestBody(wrongShape, Array(#"{"other":1}"#.utf8))) == 400)
+        #expect(long.events.isEmpty && garbage.events.isEmpty && wrongShape.events.isEmpty)
+
         guard case .proceed? = report(tester, path: "/csp-report/x").0 else {
             Issue.record("another path was answered")
             return

@@ -37,6 +37,20 @@ public final class Exchange: @unchecked Sendable {
     /// Per-filter storage for state that must survive a suspension.
     public var storage: [ObjectIdentifier: any Sendable] = [:]
 
+    /// Asks the gateway to read up to `limit` bytes of this request's body before it goes
+    /// upstream, and to run the filters' ``Filter/onRequestBody(_:)``. Call it from
+    /// ``Filter/onRequestHead(_:)``; several filters asking get the largest limit.
+    public func inspectRequestBody(upTo limit: Int) {
+        requestBodyLimit = max(requestBodyLimit, limit)
+    }
+
+    package private(set) var requestBodyLimit = 0
+
+    /// The buffered start of the request body, after ``inspectRequestBody(upTo:)``.
+    public package(set) var requestBody: [UInt8] = []
+    /// True when ``requestBody`` holds the whole body, false when it stopped at the limit.
+    public package(set) var isRequestBodyComplete = false
+
     /// Security events raised during this exchange, delivered to the sinks when it ends.
     public private(set) var events: [EventRecord] = []
 

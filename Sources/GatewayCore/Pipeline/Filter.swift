@@ -21,6 +21,11 @@ public enum FilterAction: Sendable {
 public protocol Filter: AnyObject, Sendable {
     /// The request head has arrived and the route is known.
     func onRequestHead(_ exchange: Exchange) -> FilterAction
+    /// The start of the request body is in ``Exchange/requestBody`` (all of it when
+    /// ``Exchange/isRequestBodyComplete``). Runs, for every filter of the route, only when one
+    /// of them asked for the body in its head phase (``Exchange/inspectRequestBody(upTo:)``)
+    /// and the request has one; nothing has gone upstream yet.
+    func onRequestBody(_ exchange: Exchange) -> FilterAction
     /// Last edits to the head that goes upstream, after the gateway added its forwarding headers.
     func onUpstreamRequest(_ exchange: Exchange)
     /// A response head is about to be sent: from the upstream or a local one
@@ -32,6 +37,7 @@ public protocol Filter: AnyObject, Sendable {
 
 extension Filter {
     public func onRequestHead(_ exchange: Exchange) -> FilterAction { .proceed }
+    public func onRequestBody(_ exchange: Exchange) -> FilterAction { .proceed }
     public func onUpstreamRequest(_ exchange: Exchange) {}
     public func onResponseHead(_ exchange: Exchange) {}
     public func onLog(_ exchange: Exchange) {}

@@ -49,19 +49,24 @@ extension DownstreamConnection {
                 sendLocal(response)
                 return
             case .suspend:
-                exchange.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action) }
+                exchange.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action, next: self.runRequestFilters) }
                 return
             }
         }
-        forwardUpstream()
+        if exchange.requestBodyLimit > 0, exchange.request.framing != .none {
+            startBodyBuffering(limit: exchange.requestBodyLimit)
+        } else {
+            forwardUpstream()
+        }
     }
 
-    private func resumeFilters(_ action: FilterAction) {
+    /// Continues the pipeline after a suspended filter answered: `next` runs the rest.
+    func resumeFilters(_ action: FilterAction, next: @escaping () -> Void) {
         guard phase == .filtering else { return }
         switch action {
-        case .proceed: runRequestFilters()
+        case .proceed: next()
         case .respond(let response): sendLocal(response)
-        case .suspend: exchange?.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action) }
+        case .suspend: exchange?.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action, next: next) }
         }
     }
 
@@ -88,13 +93,12 @@ extension DownstreamConnection {
     /// Sends a response made by the gateway or a filter; response filters run on it too.
     func sendLocal(_ response: LocalResponse) {
         guard let exchange else { return }
-        let bodyUnread: Bool
-        switch phase {
-        case .proxying:
-            if case .done = requestBody { bodyUnread = false } else { bodyUnread = true }
-        default:
+        var bodyUnread = false
+        if requestBodyPrepared {
+            if case .done = requestBody {} else { bodyUnread = true }
+        } else {
             switch exchange.request.framing {
-            case .none, .contentLength(0), .untilClose: bodyUnread = false
+            case .none, .contentLength(0), .untilClose: break
             default: bodyUnread = true
             }
         }

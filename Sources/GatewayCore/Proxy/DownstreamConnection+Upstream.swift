@@ -14,18 +14,32 @@ extension DownstreamConnection {
         phase = .proxying
         addForwardingHeaders(exchange)
         for filter in route.filters { filter.onUpstreamRequest(exchange) }
+        if !requestBodyPrepared { prepareRequestBody() }
+        if exchange.request.framing == .chunked { exchange.request.headers.add("Transfer-Encoding", "chunked") }
+        connectAttempts = 0
+        sendToUpstream()
+    }
+
+    /// Sets up reading the request body according to its framing.
+    func prepareRequestBody() {
+        guard let exchange else { return }
+        requestBodyPrepared = true
         switch exchange.request.framing {
         case .contentLength(let length) where length > 0:
             requestBody = .contentLength(remaining: length)
         case .chunked:
             requestBody = .chunked
             requestDecoder.reset()
-            exchange.request.headers.add("Transfer-Encoding", "chunked")
         default:
             requestBody = .done
         }
-        connectAttempts = 0
-        sendToUpstream()
+    }
+
+    /// Answers Expect: 100-continue once the gateway is ready for the body.
+    func sendContinueIfExpected() {
+        guard let exchange, exchange.request.expectsContinue, !sentContinue, evbuffer_get_length(input) == 0 else { return }
+        sentContinue = true
+        continueResponse.withUnsafeBytes { writeToClient($0) }
     }
 
     /// Hop-by-hop headers out; X-Forwarded-*, X-Request-ID in. What the client claimed in
@@ -84,13 +98,11 @@ extension DownstreamConnection {
         exchange.request.serialize(into: &worker.scratch)
         let fd: Int32? = connection.isConnected ? bufferevent_getfd(connection.bev) : nil
         worker.scratch.withUnsafeBytes { writeDirect($0, to: connection.output, fd: fd) }
+        if !exchange.requestBody.isEmpty { sendBufferedBody(exchange, to: connection.output) }
 
         if case .done = requestBody { return }
         setClientBodyTimeout(true)
-        if exchange.request.expectsContinue, !sentContinue, evbuffer_get_length(input) == 0 {
-            sentContinue = true
-            continueResponse.withUnsafeBytes { writeToClient($0) }
-        }
+        sendContinueIfExpected()
         forwardRequestBody()
     }
 
@@ -445,7 +457,7 @@ extension DownstreamConnection {
     }
 }
 
-private struct BodyTooLarge: Error {}
+
 
 /// Frames `data` as one chunk.
 func writeChunk(_ data: UnsafeRawBufferPointer, to buffer: OpaquePointer) {

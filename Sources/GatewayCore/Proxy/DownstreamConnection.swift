@@ -15,6 +15,8 @@ final class DownstreamConnection {
         case awaitingHead
         /// Request filters are running or one is suspended.
         case filtering
+        /// Reading the start of the body for the filters that inspect it.
+        case bufferingBody
         /// The exchange is with the upstream.
         case proxying
         /// Writing a final response, then closing.
@@ -57,6 +59,10 @@ final class DownstreamConnection {
     var requestBody = RequestBody.done
     var requestDecoder = ChunkedDecoder()
     var requestBodyBytes: Int64 = 0
+    /// Decoded body bytes read for body filters beyond their limit, sent upstream after the buffer.
+    var bodyOverflow: [UInt8] = []
+    /// The body was prepared (framing read) before the upstream request: by body buffering.
+    var requestBodyPrepared = false
     var sentContinue = false
     var clientReadPaused = false
 
@@ -140,6 +146,8 @@ final class DownstreamConnection {
         case .proxying:
             if case .done = requestBody { return }
             forwardRequestBody()
+        case .bufferingBody:
+            bufferRequestBody()
         case .filtering:
             return  // bytes wait; the read watermark bounds them
         case .closing:
@@ -164,7 +172,8 @@ final class DownstreamConnection {
     fileprivate func event(_ events: Int16) {
         let events = Int32(events)
         if events & BEV_EVENT_CONNECTED != 0 { return }  // TLS handshake done
-        if events & BEV_EVENT_TIMEOUT != 0, events & BEV_EVENT_READING != 0, phase == .proxying, !responseStarted {
+        if events & BEV_EVENT_TIMEOUT != 0, events & BEV_EVENT_READING != 0,
+           phase == .proxying || phase == .bufferingBody, !responseStarted {
             // The client stopped sending its body.
             abandonUpstream()
             sendLocal(.error(408, requestID: exchange?.requestID ?? "", closeConnection: true))
@@ -253,6 +262,8 @@ final class DownstreamConnection {
         abandonUpstream()
         requestBody = .done
         requestBodyBytes = 0
+        requestBodyPrepared = false
+        bodyOverflow.removeAll()
         responseBody = .awaitingHead
         responseStarted = false
         sentContinue = false
