@@ -13,7 +13,7 @@ import GatewayNetwork
 ///   allow_file: office-networks.txt
 /// ```
 ///
-/// Settings (at least one is required):
+/// Settings (at least one list, or the temporary deny list, is required):
 /// - `allow`: networks (`10.0.0.0/8`, `2001:db8::/32`, or a bare address) that may pass.
 ///   With an allow list, every other client is denied — even when the list is empty
 ///   (`allow: []`, or an empty file), so a missing or emptied list fails closed.
@@ -21,31 +21,47 @@ import GatewayNetwork
 /// - `allow_file`, `deny_file`: the same, read from a file when the config loads: one network
 ///   per line, `#` starts a comment, blank lines are skipped. Relative paths are relative to the
 ///   config file's folder. They add to `allow` and `deny` when both are given.
+/// - `temporary_deny`: also deny clients on the temporary deny list that `events.alerts` rules
+///   with `deny_for` fill (shared between instances through Redis). Default: true when the
+///   config has such a rule, else false; `true` without one is an error (the list would stay
+///   empty). Checked after `deny` and before `allow`, so it also applies to allowed networks.
 ///
 /// The client is ``Exchange/clientIP``: the TCP peer, or the address the core read from
 /// `X-Forwarded-For` through `trusted_proxies`. IPv4 networks also match IPv4-mapped IPv6
 /// clients (`::ffff:10.1.2.3`). Lookups cost O(log n), so lists of thousands are fine.
 ///
 /// A denied request gets a 403 JSON error and raises an `ip-denied` event with the address
-/// and the list that decided (`deny`, or `allow` for "not on the allow list").
+/// and the list that decided (`deny`, `temporary` with the alert's name, or `allow` for "not
+/// on the allow list").
 public enum IPAccessPlugin: Plugin {
     public static let name = "ip_access"
 
     public static func makeFilter(settings: ConfigNode, context: PluginContext, diagnostics d: ConfigDiagnostics) -> (any Filter)? {
         let errorsBefore = d.errors.count
-        let keys = ["allow", "deny", "allow_file", "deny_file"]
-        guard let m = settings.mapping(d, keys: keys, in: "filter '\(context.filterName)'") else { return nil }
-        guard keys.contains(where: { m[$0] != nil }) else {
+        let lists = ["allow", "deny", "allow_file", "deny_file"]
+        guard let m = settings.mapping(d, keys: lists + ["temporary_deny"], in: "filter '\(context.filterName)'") else { return nil }
+        let denyingAlerts = context.configuration.events?.alerts.contains { $0.denyFor != nil } ?? false
+        var temporaryDeny = denyingAlerts
+        if let node = m["temporary_deny"], let value = node.bool(d) {
+            if value, !denyingAlerts {
+                d.error("temporary_deny needs an alert rule with deny_for under events.alerts; without one the list stays empty",
+                        at: node.location)
+            }
+            temporaryDeny = value
+        }
+        guard lists.contains(where: { m[$0] != nil }) || temporaryDeny else {
             // Unknown keys were reported already, most likely as a misspelling of one of these.
-            if m.entries.isEmpty {
-                d.error("filter '\(context.filterName)' needs at least one of allow, deny, allow_file or deny_file", at: m.location)
+            if m.entries.count == (m["temporary_deny"] == nil ? 0 : 1), d.errors.count == errorsBefore {
+                d.error("filter '\(context.filterName)' needs at least one of allow, deny, allow_file or deny_file"
+                    + (m["temporary_deny"] == nil ? "" : " when temporary_deny is false"), at: m.location)
             }
             return nil
         }
         let allow = networks(m, list: "allow", file: "allow_file", d)
         let deny = networks(m, list: "deny", file: "deny_file", d)
         guard d.errors.count == errorsBefore else { return nil }
-        return IPAccessFilter(filterName: context.filterName, allow: allow.map(CIDRSet.init), deny: CIDRSet(deny ?? []))
+        return IPAccessFilter(filterName: context.filterName, allow: allow.map(CIDRSet.init), deny: CIDRSet(deny ?? []),
+                              temporaryDeny: temporaryDeny ? TemporaryDenyList.shared : nil)
     }
 
     /// The networks of a list key and its file key together; nil when neither is set.

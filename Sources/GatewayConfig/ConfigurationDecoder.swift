@@ -163,7 +163,7 @@ struct ConfigurationDecoder {
     // MARK: Routes
 
     private mutating func route(_ node: ConfigNode) -> RouteConfig? {
-        let keys = ["name", "match", "listeners", "upstream", "filters"]
+        let keys = ["name", "match", "listeners", "upstream", "filters", "auth_failure_statuses"]
         guard let m = node.mapping(d, keys: keys, required: ["name", "match", "upstream"], in: "route") else { return nil }
         let name = m["name"].flatMap { declare(.route, $0) }.flatMap { $0.isNew ? $0.name : nil }
         let match = m["match"]?.mapping(d, keys: ["path_prefix", "hosts", "methods"], required: ["path_prefix"], in: "match")
@@ -173,9 +173,11 @@ struct ConfigurationDecoder {
         let listeners = m["listeners"]?.list(d) { reference(.listener, $0) }
         let upstream = m["upstream"].flatMap { reference(.upstream, $0) }
         let filters = m["filters"]?.list(d) { reference(.filter, $0) } ?? []
+        let authFailureStatuses = m["auth_failure_statuses"]?.list(d) { $0.int(d, range: 400...599) }
         guard let name, let pathPrefix, let upstream else { return nil }
         return RouteConfig(name: name, pathPrefix: pathPrefix, hosts: hosts, methods: methods, listeners: listeners,
-                           upstream: upstream, filters: filters, location: m.location)
+                           upstream: upstream, filters: filters, location: m.location,
+                           authFailureStatuses: authFailureStatuses ?? [])
     }
 
     private func pathPrefix(_ node: ConfigNode) -> String? {
@@ -265,6 +267,11 @@ struct ConfigurationDecoder {
         guard let name = nonEmptyName(node, kind.rawValue) else { return nil }
         references.append((kind, name, node.location))
         return name
+    }
+
+    /// A route name used outside `routes:` (an alert's `match.route`), checked with the others.
+    mutating func referenceRoute(_ name: String, at location: ConfigLocation) {
+        references.append((.route, name, location))
     }
 
     private func checkReferences() {

@@ -59,6 +59,10 @@ public struct EventsConfig: Sendable {
     public var flushTimeout: Duration = .seconds(5)
     /// The `events` mapping.
     public var location: ConfigLocation
+    /// `alerts`: threshold rules over the events, evaluated on the dispatcher thread.
+    public var alerts: [AlertRuleConfig] = []
+    /// `deny_list`: the temporary deny list alerts with `deny_for` fill.
+    public var denyList = DenyListConfig()
 }
 
 /// An `events.sinks` entry.
@@ -151,8 +155,8 @@ extension ConfigurationDecoder {
     }
 
     /// `redis` is the top-level section a `redis_stream` sink uses; nil when there is none.
-    func events(_ node: ConfigNode, redis: RedisConfig?, redisDeclared: Bool) -> EventsConfig? {
-        let keys = ["sinks", "queue", "spool_dir", "spool_max", "flush_timeout"]
+    mutating func events(_ node: ConfigNode, redis: RedisConfig?, redisDeclared: Bool) -> EventsConfig? {
+        let keys = ["sinks", "queue", "spool_dir", "spool_max", "flush_timeout", "alerts", "deny_list"]
         guard let m = node.mapping(d, keys: keys, required: ["sinks"], in: "events") else { return nil }
         var names: [String: ConfigLocation] = [:]
         var sinkNodes: [ConfigNode] = []
@@ -166,6 +170,8 @@ extension ConfigurationDecoder {
         events.spoolDirectory = m["spool_dir"]?.filePath(d, mustExist: false)
         if let spoolMax = m["spool_max"]?.byteSize(d, range: (1 << 20)...Int.max) { events.spoolMaxBytes = spoolMax }
         if let flushTimeout = m["flush_timeout"]?.duration(d) { events.flushTimeout = flushTimeout }
+        if let alertsNode = m["alerts"] { events.alerts = alerts(alertsNode) }
+        events.denyList = denyList(m["deny_list"], redis: redis)
         return sinks.count == sinkNodes.count ? events : nil
     }
 

@@ -142,6 +142,9 @@ public struct RouteConfig: Sendable {
     public var filters: [String]
     /// The route's mapping.
     public var location: ConfigLocation
+    /// `auth_failure_statuses`: upstream statuses (400-599) that mean "credentials refused" on
+    /// this route, each raising an `auth-failure` event (for alert rules); default none.
+    public var authFailureStatuses: [Int] = []
 }
 
 /// A `filters:` entry: which plugin, and settings only that plugin understands.

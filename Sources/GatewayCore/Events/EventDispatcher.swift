@@ -42,6 +42,15 @@ public final class EventDispatcher: EventPublisher, @unchecked Sendable {
     private let serializer: EventSerializer
     private let log: @Sendable (String) -> Void
     private let flushTimeout: Duration
+    /// `events.alerts`, nil without rules. Dispatcher thread only, like the deny list writes.
+    private let alerts: AlertEngine?
+    private let denyList: TemporaryDenyList
+    /// Shares the deny list through Redis, when alerts deny and `redis:` is configured.
+    private let denySync: DenyListSync?
+    /// Every `deny_list.sync_interval` while there are alert rules: expire keys, prune and
+    /// share the deny list. In monotonic nanoseconds; nil without rules.
+    private let tickInterval: UInt64?
+    private var nextTick: UInt64 = 0
 
     // Shared with publishing threads, under `mutex`.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -60,14 +69,24 @@ public final class EventDispatcher: EventPublisher, @unchecked Sendable {
     private var isStopped = false
     private var thread: pthread_t?
     private var snapshot: [EventSinkStats] = []
+    private var alertSnapshot: [AlertRuleStats] = []
 
     /// Opens every file sink and spool folder, so that a path the gateway cannot write fails
     /// at startup; network sinks connect on first use. `observerName` is `observer.name` and
-    /// the syslog HOSTNAME (a host or instance name).
-    public init(config: EventsConfig, observerName: String, log: @escaping @Sendable (String) -> Void = { _ in }) throws(EventSinkError) {
+    /// the syslog HOSTNAME (a host or instance name). Alert rules with `deny_for` fill
+    /// `denyList` (the process-wide list `ip_access` reads, unless a test passes its own).
+    public init(config: EventsConfig, observerName: String, log: @escaping @Sendable (String) -> Void = { _ in },
+                denyList: TemporaryDenyList = .shared) throws(EventSinkError) {
         serializer = EventSerializer(observerName: observerName)
         self.log = log
         flushTimeout = config.flushTimeout
+        alerts = config.alerts.isEmpty ? nil : AlertEngine(rules: config.alerts)
+        self.denyList = denyList
+        let denies = config.alerts.contains { $0.denyFor != nil }
+        if denies { denyList.maxEntries = config.denyList.maxEntries }
+        denySync = denies ? config.denyList.redis.map { DenyListSync(config: config.denyList, redis: $0, list: denyList, log: log) } : nil
+        let (seconds, attoseconds) = config.denyList.syncInterval.components
+        tickInterval = config.alerts.isEmpty ? nil : UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
         intakeCapacity = max(config.queueCapacity, EventDispatcher.minimumIntake)
         var channels: [SinkChannel] = []
         for sinkConfig in config.sinks {
@@ -90,6 +109,7 @@ public final class EventDispatcher: EventPublisher, @unchecked Sendable {
         pthread_cond_init(wakeup, &attributes)
         pthread_condattr_destroy(&attributes)
         snapshot = currentStats()
+        alertSnapshot = alerts?.stats ?? []
     }
 
     deinit {
@@ -167,6 +187,11 @@ public final class EventDispatcher: EventPublisher, @unchecked Sendable {
         }
     }
 
+    /// Per alert rule, in config order (as of the dispatcher's last pass).
+    public var alertStats: [AlertRuleStats] {
+        locked { alertSnapshot }
+    }
+
     // MARK: The dispatcher thread
 
     private struct Work {
@@ -184,6 +209,10 @@ public final class EventDispatcher: EventPublisher, @unchecked Sendable {
                 finish(deadline: deadline)
                 return
             }
+            if let tickInterval, monotonicNanoseconds() >= nextTick {
+                tick()
+                nextTick = monotonicNanoseconds() + tickInterval
+            }
             for channel in channels where channel.isReady(at: monotonicNanoseconds()) {
                 deliver(channel)
             }
@@ -192,10 +221,13 @@ public final class EventDispatcher: EventPublisher, @unchecked Sendable {
 
     /// Waits until there is something to do: records, a request, or a sink due for delivery.
     private func nextWork() -> Work {
-        let dueAt = channels.filter { !$0.isEmpty }.map { $0.failure == nil ? 0 : $0.retryAt }.min()
+        let sinksDue = channels.filter { !$0.isEmpty }.map { $0.failure == nil ? 0 : $0.retryAt }.min()
+        let dueAt = tickInterval == nil ? sinksDue : min(sinksDue ?? .max, nextTick)
         let stats = currentStats()
+        let alertStats = alerts?.stats ?? []
         return locked {
             snapshot = stats
+            alertSnapshot = alertStats
             while intake.isEmpty, intakeDrops == 0, !reopenRequested, stopDeadline == nil {
                 if let dueAt {
                     guard dueAt > monotonicNanoseconds() else { break }
@@ -226,13 +258,45 @@ public final class EventDispatcher: EventPublisher, @unchecked Sendable {
             for channel in channels { channel.recordDrops(work.intakeDrops) }
         }
         for record in work.records {
-            let json = serializer.json(record)
-            for channel in channels {
-                // A burst larger than the queue goes out, rather than to the spool, while the sink is up.
-                if channel.isFull, channel.isReady(at: monotonicNanoseconds()) { deliver(channel) }
-                channel.enqueue(channel.sink.payload(for: record, json: json))
+            enqueue(record)
+            if let alerts {
+                for alert in alerts.evaluate(record) { raise(alert) }
             }
         }
+    }
+
+    private func enqueue(_ record: EventRecord) {
+        let json = serializer.json(record)
+        for channel in channels {
+            // A burst larger than the queue goes out, rather than to the spool, while the sink is up.
+            if channel.isFull, channel.isReady(at: monotonicNanoseconds()) { deliver(channel) }
+            channel.enqueue(channel.sink.payload(for: record, json: json))
+        }
+    }
+
+    // MARK: Alerts and the temporary deny list
+
+    /// Delivers a fired alert like any event and, with `deny_for`, denies the address.
+    private func raise(_ alert: FiredAlert) {
+        let now = EventRecord.now()
+        var denyUntil: Int64?
+        if let denyFor = alert.rule.denyFor, let ip = alert.sourceIP {
+            let until = max(now, alert.lastSeen) + durationMilliseconds(denyFor)
+            denyList.add(ip, until: until, alert: alert.rule.name)
+            denySync?.added(ip, until: until, alert: alert.rule.name)
+            denyUntil = until
+        }
+        let record = alert.record(denyUntil: denyUntil, now: now)
+        log("alert '\(alert.rule.name)': \(record.event.reason ?? "")")
+        enqueue(record)
+    }
+
+    /// Periodic upkeep: forget stale alert keys, drop ended denies, share the list.
+    private func tick() {
+        let now = EventRecord.now()
+        alerts?.expire(now: now)
+        denyList.prune(now: now)
+        denySync?.sync(now: now)
     }
 
     /// A few batches for one sink (then the intake gets a look again), logging when it goes
@@ -283,6 +347,8 @@ public final class EventDispatcher: EventPublisher, @unchecked Sendable {
         }
         // From here on publish() refuses; what came in meanwhile is spooled with the rest.
         take(takeIntake(closing: true))
+        // Denies this instance added but could not share yet: one last try.
+        if let denySync, denySync.hasPending { denySync.sync(now: EventRecord.now()) }
         for channel in channels {
             channel.persist()
             let name = "events: sink '\(channel.sink.name)'"
@@ -290,7 +356,11 @@ public final class EventDispatcher: EventPublisher, @unchecked Sendable {
             if channel.unreportedDrops > 0 { log("\(name): \(channel.unreportedDrops) event(s) dropped and not reported") }
         }
         let stats = currentStats()
-        locked { snapshot = stats }
+        let alertStats = alerts?.stats ?? []
+        locked {
+            snapshot = stats
+            alertSnapshot = alertStats
+        }
     }
 
     /// Empties the intake without waiting; with `closing`, publish() refuses from then on.

@@ -42,7 +42,7 @@ package struct EventSerializer: Sendable {
             e.strings("category", event.category, limit: Limit.text)
             e.strings("type", event.type, limit: Limit.text)
             e.string("action", event.name, limit: Limit.text)
-            e.string("outcome", event.action == .blocked || event.type.contains("error") ? "failure" : "success")
+            e.string("outcome", event.outcome?.rawValue ?? (event.action == .blocked || event.type.contains("error") ? "failure" : "success"))
             e.number("severity", event.severity.rawValue)
             e.string("reason", event.reason, limit: Limit.reason)
             e.string("dataset", "gateway.security")
@@ -132,6 +132,13 @@ package struct EventSerializer: Sendable {
             }
         }, as: UTF8.self)
         return name.isEmpty || reservedGatewayNames.contains(name) ? "detail_" + name : name
+    }
+
+    /// RFC 3339 in UTC with milliseconds, as `@timestamp`: `2026-03-01T12:34:56.789Z`.
+    package static func timestamp(_ milliseconds: Int64) -> String {
+        var bytes: [UInt8] = []
+        appendTimestamp(milliseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// RFC 3339 in UTC with milliseconds: `2026-03-01T12:34:56.789Z`.

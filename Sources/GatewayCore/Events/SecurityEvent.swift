@@ -37,6 +37,15 @@ public struct SecurityEvent: Sendable {
     public var matched: String?
     /// Extra `gateway.*` fields, e.g. `["origin": "https://evil.example"]`.
     public var details: [String: String]
+    /// `event.outcome` when it is not what ``action`` and ``type`` imply (`failure` for a
+    /// blocked request or an error, else `success`): e.g. `failure` for a refused login the
+    /// gateway let through.
+    public var outcome: Outcome?
+
+    /// `event.outcome`.
+    public enum Outcome: String, Sendable {
+        case success, failure
+    }
 
     public init(name: String, action: Action, severity: Severity, ruleID: String, ruleName: String,
                 ruleCategory: String? = nil, category: [String] = ["web"], type: [String] = ["denied"],

@@ -96,6 +96,15 @@ extension DownstreamConnection {
 
         worker.scratch.removeAll(keepingCapacity: true)
         exchange.request.serialize(into: &worker.scratch)
+        if exchange.requestBody.isEmpty, case .contentLength(let remaining) = requestBody {
+            // The start of a small body that already arrived rides along with the head.
+            let take = Int(min(Int64(evbuffer_get_length(input)), remaining, 65536))
+            if take > 0, let bytes = evbuffer_pullup(input, take) {
+                worker.scratch.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: take))
+                evbuffer_drain(input, take)
+                requestBody = Int64(take) == remaining ? .done : .contentLength(remaining: remaining - Int64(take))
+            }
+        }
         let fd: Int32? = connection.isConnected ? bufferevent_getfd(connection.bev) : nil
         worker.scratch.withUnsafeBytes { writeDirect($0, to: connection.output, fd: fd) }
         if !exchange.requestBody.isEmpty { sendBufferedBody(exchange, to: connection.output) }
@@ -119,7 +128,15 @@ extension DownstreamConnection {
             return
         case .contentLength(let remaining):
             let moved = min(Int64(evbuffer_get_length(input)), remaining)
-            if moved > 0 { evbuffer_remove_buffer(input, upstream.output, Int(moved)) }
+            if moved > 0 {
+                var rest = Int(moved)
+                if upstream.isConnected, evbuffer_get_length(upstream.output) == 0 {
+                    // Straight from the client's buffer to the socket: no copy, and no EV_WRITE
+                    // arming when it all goes at once.
+                    rest -= max(Int(evbuffer_write_atmost(input, bufferevent_getfd(upstream.bev), rest)), 0)
+                }
+                if rest > 0 { evbuffer_remove_buffer(input, upstream.output, rest) }
+            }
             requestBody = remaining == moved ? .done : .contentLength(remaining: remaining - moved)
         case .chunked:
             let available = evbuffer_get_length(input)
@@ -147,6 +164,10 @@ extension DownstreamConnection {
         }
         if case .done = requestBody {
             setClientBodyTimeout(false)
+            if responseComplete {
+                finishAfterRequestBody()
+                return
+            }
         } else if evbuffer_get_length(upstream.output) > DownstreamConnection.outputHighWater {
             clientReadPaused = true
             bufferevent_disable(bev, Int16(EV_READ))
@@ -225,6 +246,12 @@ extension DownstreamConnection {
 
     func upstreamReadable() {
         guard let upstream, let exchange else { return }
+        if responseComplete {
+            // Bytes after a complete response: the connection cannot be trusted for reuse.
+            upstreamReusable = false
+            evbuffer_drain(upstream.input, evbuffer_get_length(upstream.input))
+            return
+        }
         if case .awaitingHead = responseBody {
             while true {
                 let available = evbuffer_get_length(upstream.input)
@@ -262,8 +289,11 @@ extension DownstreamConnection {
         let clientHTTP11 = exchange.request.version == .http11
         var bodyInFlight = false
         if case .done = requestBody {} else { bodyInFlight = true }
-        keepAliveAfterResponse = exchange.request.keepAlive && !bodyInFlight && !worker.isDraining
         upstreamReusable = exchange.response.keepAlive
+        // An upstream may answer before it read the whole body (nginx's `return` does). If it keeps
+        // the connection, it reads and drops the rest, which the gateway goes on forwarding; if
+        // not, the rest of the body has nowhere to go and the client connection must close.
+        keepAliveAfterResponse = exchange.request.keepAlive && !worker.isDraining && (!bodyInFlight || upstreamReusable)
         chunkedToClient = false
         exchange.response.headers.removeHopByHop()
         switch exchange.response.framing {
@@ -288,6 +318,7 @@ extension DownstreamConnection {
             exchange.response.headers.set("Connection", "keep-alive")
         }
         if let route = exchange.route {
+            if route.authFailureStatuses.contains(exchange.response.status) { emitAuthFailure(exchange, route: route) }
             for filter in route.filters.reversed() { filter.onResponseHead(exchange) }
         }
         worker.scratch.removeAll(keepingCapacity: true)
@@ -440,20 +471,27 @@ extension DownstreamConnection {
         if room > 0 { exchange.capturedResponseBody.append(contentsOf: data.prefix(room)) }
     }
 
-    /// The response body is complete: recycle the upstream connection when it is clean.
+    /// The response body is complete: recycle the upstream connection when it is clean. A
+    /// request body still arriving is forwarded to its end first (see ``startResponse``).
     private func completeResponse() {
-        if let upstream {
-            var requestDone = false
-            if case .done = requestBody { requestDone = true }
-            if upstreamReusable, requestDone, evbuffer_get_length(upstream.input) == 0 {
-                upstream.exchanges += 1
-                self.upstream = nil
-                upstream.pool.release(upstream)
-            }
-        }
+        responseComplete = true
         var requestDone = false
         if case .done = requestBody { requestDone = true }
+        if !requestDone, upstreamReusable, keepAliveAfterResponse {
+            return  // forwardRequestBody calls finishAfterRequestBody() at the end of the body
+        }
+        if let upstream, upstreamReusable, requestDone, evbuffer_get_length(upstream.input) == 0 {
+            upstream.exchanges += 1
+            self.upstream = nil
+            upstream.pool.release(upstream)
+        }
         finishExchange(keepAlive: keepAliveAfterResponse && requestDone)
+    }
+
+    /// The request body ended after the response did.
+    func finishAfterRequestBody() {
+        guard responseComplete else { return }
+        completeResponse()
     }
 }
 

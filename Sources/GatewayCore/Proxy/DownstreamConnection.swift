@@ -72,6 +72,8 @@ final class DownstreamConnection {
     var responseBody = ResponseBody.awaitingHead
     var responseDecoder = ChunkedDecoder()
     var responseStarted = false
+    /// The whole response was sent; the exchange may still be forwarding the request body.
+    var responseComplete = false
     var chunkedToClient = false
     var keepAliveAfterResponse = false
     var upstreamReusable = false
@@ -266,6 +268,7 @@ final class DownstreamConnection {
         bodyOverflow.removeAll()
         responseBody = .awaitingHead
         responseStarted = false
+        responseComplete = false
         sentContinue = false
         upstreamReadPaused = false
         chunkedToClient = false

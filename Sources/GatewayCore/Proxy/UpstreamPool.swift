@@ -46,6 +46,10 @@ final class UpstreamPool {
             connection.close()
             return nil
         }
+        // Head and body may go out as separate writes: Nagle would hold the second one back
+        // until the first is acknowledged (a delayed ACK: 40 ms).
+        var one: Int32 = 1
+        setsockopt(bufferevent_getfd(bev), Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         bufferevent_enable(bev, Int16(EV_READ | EV_WRITE))
         return connection
     }

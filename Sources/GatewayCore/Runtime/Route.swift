@@ -13,10 +13,12 @@ public final class Route: Sendable {
     let upstream: Int
     /// Filters in request order.
     public let filters: [any Filter]
+    /// Upstream statuses that raise an `auth-failure` event (`auth_failure_statuses`).
+    let authFailureStatuses: [Int]
 
     /// `hosts` and `methods` empty: any.
     package init(name: String, pathPrefix: String, hosts: [String], methods: [String], listeners: Set<Int>?,
-                 upstream: Int, filters: [any Filter]) {
+                 upstream: Int, filters: [any Filter], authFailureStatuses: [Int] = []) {
         self.name = name
         self.pathPrefix = pathPrefix
         self.pathPrefixBytes = Array(pathPrefix.utf8)
@@ -25,6 +27,7 @@ public final class Route: Sendable {
         self.listeners = listeners
         self.upstream = upstream
         self.filters = filters
+        self.authFailureStatuses = authFailureStatuses
     }
 }
 

@@ -90,7 +90,8 @@ public final class RuntimeConfig: Sendable {
                 methods: route.methods,
                 listeners: route.listeners.map { Set($0.compactMap { listenerIndex[$0] }) },
                 upstream: upstream,
-                filters: route.filters.compactMap { filters[$0] }))
+                filters: route.filters.compactMap { filters[$0] },
+                authFailureStatuses: route.authFailureStatuses))
         }
         guard !diagnostics.hasErrors else { return nil }
         return RuntimeConfig(configuration: configuration, listeners: listeners, upstreams: upstreams, routes: routes)

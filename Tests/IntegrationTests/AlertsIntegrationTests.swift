@@ -1,0 +1,223 @@
+// Threshold alerts through the real binary: upstream 401s on an auth route become
+// `auth-failure` events, a brute-force run fires the `events.alerts` rule once, and the
+// temporary deny list it fills makes `ip_access` answer 403, also on a second gateway that
+// shares the list through a real redis-server.
+
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A redis-server on a free loopback port.
+private final class AlertsRedis: @unchecked Sendable {
+    let port: UInt16
+    private let process: ChildProcess
+    private let dir: TemporaryDirectory
+
+    init() throws {
+        dir = try TemporaryDirectory(prefix: "gw-alerts-redis")
+        port = try Ports.free()
+        process = try ChildProcess.spawn(
+            ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--dir", dir.path],
+            stdoutPath: dir.file("redis.log"), stderrPath: dir.file("redis.log"))
+        guard eventually(timeout: 20, { Ports.isAccepting(port: port) }) else {
+            process.stop()
+            throw HarnessError("redis-server did not start: \(readTextFile(dir.file("redis.log")))")
+        }
+    }
+
+    var address: String { "127.0.0.1:\(port)" }
+
+    func cli(_ arguments: [String]) throws -> String {
+        let result = try Command.run(["redis-cli", "-p", String(port), "--raw"] + arguments, timeout: 20)
+        guard result.succeeded else { throw HarnessError("\(result)") }
+        return result.stdout
+    }
+
+    func stop() {
+        process.stop()
+        dir.remove()
+    }
+}
+
+/// A gateway in front of `upstream` whose `/status/401` route counts as an auth route, with
+/// every route behind an `ip_access` filter that only honours the temporary deny list.
+private final class AlertingGateway {
+    let process: ChildProcess
+    let port: UInt16
+    let eventsPath: String
+    let configText: String
+    private let dir: TemporaryDirectory
+
+    init(upstream: UpstreamServer, redis: AlertsRedis? = nil, workers: Int = 2) throws {
+        dir = try TemporaryDirectory(prefix: "gw-alerts")
+        port = try Ports.free()
+        eventsPath = dir.file("events.jsonl")
+        configText = """
+            workers: \(workers)
+            listeners: [{ name: web, address: "127.0.0.1:\(port)" }]
+            upstreams: { app: { targets: ["\(upstream.address)"] } }
+            routes:
+              - name: auth
+                match: { path_prefix: /status/401 }
+                upstream: app
+                auth_failure_statuses: [401]
+                filters: [guard]
+              - name: default
+                match: { path_prefix: / }
+                upstream: app
+                filters: [guard]
+            filters:
+              guard: { plugin: ip_access }
+            \(redis.map { "redis: { address: \($0.address) }" } ?? "")
+            events:
+              sinks: [{ type: file, path: "\(eventsPath)" }]
+              deny_list: { sync_interval: 200ms }
+              alerts:
+                - name: brute-force-login
+                  match: { event: auth-failure, route: auth }
+                  threshold: 10
+                  window: 5m
+                  deny_for: 15m
+
+            """
+        let path = try dir.write("gateway.yaml", configText)
+        process = try ChildProcess.spawn([try Paths.gatewayBinary(), "run", "--config", path],
+                                         stdoutPath: dir.file("stdout.log"), stderrPath: dir.file("stderr.log"))
+        let ready = eventually(timeout: 60) { [process, port] in !process.isRunning || Ports.isAccepting(port: port) }
+        guard ready, process.isRunning else {
+            let output = process.stderrText
+            stop()
+            throw HarnessError("the gateway did not start:\n\(configText)\n--- stderr ---\n\(tail(output))")
+        }
+    }
+
+    /// Every event the file sink holds, parsed.
+    var events: [[String: Any]] {
+        readTextFile(eventsPath).split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+    }
+
+    var diagnostics: String {
+        "--- gateway config ---\n\(configText)\n--- gateway stderr (tail) ---\n\(tail(process.stderrText, 30))"
+    }
+
+    func stop() {
+        process.stop()
+        dir.remove()
+    }
+}
+
+/// The value at a dotted path, as text.
+private func field(_ event: [String: Any], _ path: String) -> String? {
+    var value: Any? = event
+    for key in path.split(separator: ".") { value = (value as? [String: Any])?[String(key)] }
+    switch value {
+    case let text as String: return text
+    case let number as NSNumber: return number.stringValue
+    default: return nil
+    }
+}
+
+/// Twelve failed logins: POSTs with a password in the body, which the upstream answers 401.
+private func bruteForce(_ gateway: AlertingGateway, prefix: String = "bf") throws -> [Int] {
+    try (0..<12).map { attempt in
+        let body = Array(#"{"user":"alice","password":"hunter\#(attempt)"}"#.utf8)
+        return try oneRequest(port: gateway.port, "POST", "/status/401",
+                              headers: [("Content-Type", "application/json"), ("X-Request-ID", "\(prefix)-\(attempt)")], body: body).status
+    }
+}
+
+extension GatewayIntegration {
+@Suite("Threshold alerts and the temporary deny list")
+struct ThresholdAlerts {
+    @Test("an alert fires once for a brute-force run, and the next request from that IP gets 403 from ip_access")
+    func bruteForceRun() throws {
+        let upstream = try UpstreamServer.start()
+        defer { upstream.stop() }
+        let gateway = try AlertingGateway(upstream: upstream)
+        defer { gateway.stop() }
+
+        #expect(try oneRequest(port: gateway.port, "GET", "/echo").status == 200, "\(gateway.diagnostics)")
+        let statuses = try bruteForce(gateway)
+        #expect(statuses.prefix(10).allSatisfy { $0 == 401 }, "\(statuses)")
+        #expect(statuses.allSatisfy { $0 == 401 || $0 == 403 }, "\(statuses)")
+
+        var alerts: [[String: Any]] = []
+        #expect(eventually(timeout: 10) {
+            alerts = gateway.events.filter { field($0, "event.kind") == "alert" && field($0, "rule.id") == "alert.brute-force-login" }
+            return !alerts.isEmpty
+        }, "no alert\n\(gateway.diagnostics)")
+
+        // Denied from now on, on any route, whichever worker takes the connection.
+        for attempt in 0..<4 {
+            let denied = try oneRequest(port: gateway.port, "GET", "/echo", headers: [("X-Request-ID", "after-alert-\(attempt)")])
+            #expect(denied.status == 403, "\(denied)")
+            #expect(denied.bodyText.contains("after-alert-\(attempt)"), "the JSON error names the request id: \(denied.bodyText)")
+        }
+        var denial: [String: Any]?
+        #expect(eventually(timeout: 10) {
+            denial = gateway.events.first { field($0, "trace.id") == "after-alert-3" }
+            return denial != nil
+        }, "\(gateway.diagnostics)")
+        let event = try #require(denial)
+        #expect(field(event, "event.action") == "ip-denied" && field(event, "rule.id") == "ip_access.temporary")
+        #expect(field(event, "event.reason") == "temporary deny list (alert brute-force-login)")
+        #expect(field(event, "gateway.alert") == "brute-force-login" && field(event, "source.ip") == "127.0.0.1")
+
+        // Exactly one alert, with the count, times and deny.
+        let events = gateway.events
+        alerts = events.filter { field($0, "event.kind") == "alert" && field($0, "rule.id") == "alert.brute-force-login" }
+        #expect(alerts.count == 1, "\(alerts)")
+        let alert = try #require(alerts.first)
+        #expect(field(alert, "event.action") == "brute-force-login")
+        #expect(field(alert, "event.severity") == "73")
+        #expect(field(alert, "source.ip") == "127.0.0.1")
+        #expect(field(alert, "gateway.count") == "10" && field(alert, "gateway.threshold") == "10")
+        #expect(field(alert, "gateway.window") == "5m" && field(alert, "gateway.deny_for") == "15m")
+        #expect(field(alert, "gateway.first_seen") != nil && field(alert, "gateway.last_seen") != nil)
+        #expect(field(alert, "gateway.deny_until") != nil)
+
+        // The upstream 401s became auth-failure events: low severity, outcome failure, no body.
+        let failures = events.filter { field($0, "event.action") == "auth-failure" }
+        #expect(failures.count == statuses.filter { $0 == 401 }.count, "\(failures.count) auth-failure events for \(statuses)")
+        let failure = try #require(failures.first)
+        #expect(field(failure, "event.kind") == "event" && field(failure, "event.outcome") == "failure")
+        #expect(field(failure, "rule.id") == "auth.failure" && field(failure, "gateway.route") == "auth")
+        #expect(field(failure, "gateway.action") == "allowed" && field(failure, "event.severity") == "21")
+        #expect(field(failure, "gateway.status") == "401" && field(failure, "trace.id") == "bf-0")
+        #expect(!readTextFile(gateway.eventsPath).contains("hunter"), "request bodies never reach an event")
+        #expect(!events.contains { field($0, "event.action") == "auth-failure" && field($0, "gateway.route") == "default" })
+    }
+
+    @Test("a second gateway sharing Redis denies the address too")
+    func sharedThroughRedis() throws {
+        let redis = try AlertsRedis()
+        defer { redis.stop() }
+        let upstream = try UpstreamServer.start()
+        defer { upstream.stop() }
+        let first = try AlertingGateway(upstream: upstream, redis: redis, workers: 1)
+        defer { first.stop() }
+        let second = try AlertingGateway(upstream: upstream, redis: redis, workers: 1)
+        defer { second.stop() }
+
+        #expect(try oneRequest(port: second.port, "GET", "/echo").status == 200, "\(second.diagnostics)")
+        _ = try bruteForce(first)
+        var status = 0
+        #expect(eventually(timeout: 10) {
+            status = (try? oneRequest(port: second.port, "GET", "/echo", headers: [("X-Request-ID", "on-second")]).status) ?? 0
+            return status == 403
+        }, "the second gateway still answers \(status)\n\(second.diagnostics)")
+        #expect(eventually(timeout: 10) {
+            second.events.contains { field($0, "trace.id") == "on-second" && field($0, "rule.id") == "ip_access.temporary" }
+        })
+        #expect(!second.events.contains { field($0, "rule.id") == "alert.brute-force-login" }, "the alert was raised by the first gateway only")
+        #expect(eventually(timeout: 10) { first.events.filter { field($0, "rule.id") == "alert.brute-force-login" }.count == 1 })
+        let members = try redis.cli(["ZRANGE", "gateway:deny", "0", "-1"])
+        #expect(members.split(separator: "\n") == ["127.0.0.1|brute-force-login"], "\(members)")
+    }
+}
+}
