@@ -62,7 +62,7 @@ final class CORSFilter: Filter {
         // Preflight answers are complete already (and are always local: preflights are never forwarded).
         guard !CORSFilter.isPreflight(exchange.request), originAllowed(exchange.request) == true else { return }
         setAllowOrigin(&exchange.response.headers, request: exchange.request)
-        responseHeaders.forEach { name, value in exchange.response.headers.set(name: name, value: value) }
+        exchange.response.headers.set(contentsOf: responseHeaders)
     }
 
     // MARK: Preflight

@@ -34,9 +34,7 @@ final class SecurityHeadersFilter: Filter {
 
     func onResponseHead(_ exchange: Exchange) {
         for name in removed { exchange.response.headers.remove(name) }
-        fields.forEach { name, value in exchange.response.headers.set(name: name, value: value) }
-        if exchange.isTLS {
-            tlsFields.forEach { name, value in exchange.response.headers.set(name: name, value: value) }
-        }
+        exchange.response.headers.set(contentsOf: fields)
+        if exchange.isTLS { exchange.response.headers.set(contentsOf: tlsFields) }
     }
 }

@@ -25,7 +25,9 @@ extension DownstreamConnection {
         let exchange = Exchange(
             request: HTTPRequestHead(), requestID: requestID ?? worker.requestIDs.make(), clientIP: clientIP,
             clientIPSource: source, peer: peer, isTLS: isTLS, route: route, loop: worker.loop)
+        // The connection's heads move into the exchange and back at its end: their buffers are reused.
         swap(&head, &exchange.request)
+        swap(&responseHead, &exchange.response)
         self.exchange = exchange
         guard route != nil else {
             sendLocal(.error(404, requestID: exchange.requestID))
