@@ -58,27 +58,7 @@ extension DownstreamConnection {
         setClientBodyTimeout(false)
         phase = .filtering
         filterIndex = 0
-        runBodyFilters()
-    }
-
-    /// Runs every filter's `onRequestBody`, in route order.
-    func runBodyFilters() {
-        guard let exchange, let route = exchange.route else { return }
-        while filterIndex < route.filters.count {
-            let filter = route.filters[filterIndex]
-            filterIndex += 1
-            switch filter.onRequestBody(exchange) {
-            case .proceed:
-                continue
-            case .respond(let response):
-                sendLocal(response)
-                return
-            case .suspend:
-                exchange.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action, next: self.runBodyFilters) }
-                return
-            }
-        }
-        forwardUpstream()
+        runRequestFilters(.body)
     }
 
     /// The buffered body start goes upstream first, in the request's framing.

@@ -38,37 +38,44 @@ extension DownstreamConnection {
         runRequestFilters()
     }
 
-    /// Runs request filters from `filterIndex` until one answers, suspends, or all proceed.
-    func runRequestFilters() {
+    /// The two request phases filters take part in.
+    enum RequestPhase {
+        case head, body
+    }
+
+    /// Runs `phase` over the route's filters from `filterIndex` until one answers, suspends, or
+    /// all proceed; then the exchange moves on (to the body, or upstream).
+    func runRequestFilters(_ requestPhase: RequestPhase = .head) {
         guard let exchange, let route = exchange.route else { return }
         while filterIndex < route.filters.count {
             let filter = route.filters[filterIndex]
             filterIndex += 1
-            switch filter.onRequestHead(exchange) {
+            let action = requestPhase == .head ? filter.onRequestHead(exchange) : filter.onRequestBody(exchange)
+            switch action {
             case .proceed:
                 continue
             case .respond(let response):
                 sendLocal(response)
                 return
             case .suspend:
-                exchange.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action, next: self.runRequestFilters) }
+                exchange.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action, requestPhase) }
                 return
             }
         }
-        if exchange.requestBodyLimit > 0, exchange.request.framing != .none {
+        if requestPhase == .head, exchange.requestBodyLimit > 0, exchange.request.framing != .none {
             startBodyBuffering(limit: exchange.requestBodyLimit)
         } else {
             forwardUpstream()
         }
     }
 
-    /// Continues the pipeline after a suspended filter answered: `next` runs the rest.
-    func resumeFilters(_ action: FilterAction, next: @escaping () -> Void) {
+    /// Continues the pipeline after a suspended filter answered.
+    private func resumeFilters(_ action: FilterAction, _ requestPhase: RequestPhase) {
         guard phase == .filtering else { return }
         switch action {
-        case .proceed: next()
+        case .proceed: runRequestFilters(requestPhase)
         case .respond(let response): sendLocal(response)
-        case .suspend: exchange?.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action, next: next) }
+        case .suspend: exchange?.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action, requestPhase) }
         }
     }
 
