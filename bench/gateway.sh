@@ -16,6 +16,10 @@
 #                     gateway nginx-plain's work (the same security headers, CORS, preflight)
 #   ROUTE_FILTERS ["headers, cors"]  the filters of the route, in order ("" and
 #                     FILTERS_FILE=none: a bare proxy, no filters)
+#   EXTRA_CONFIG_FILE [none]  a YAML file appended verbatim to the config (top-level keys,
+#                     e.g. an `events:` section; see bench/events.sh)
+#   GW_DIR        [$BENCH_TMP/gateway]  where the config, pid file and log go (another
+#                     folder lets a second gateway run next to the first, on other ports)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,7 +33,8 @@ UPSTREAM="${UPSTREAM:-127.0.0.1:18080}"
 FILTERS_FILE="${FILTERS_FILE-$REPO/bench/filters.yaml}"
 [[ "$FILTERS_FILE" == none ]] && FILTERS_FILE=""
 ROUTE_FILTERS="${ROUTE_FILTERS-headers, cors}"
-DIR="$BENCH_TMP/gateway"
+EXTRA_CONFIG_FILE="${EXTRA_CONFIG_FILE:-}"
+DIR="${GW_DIR:-$BENCH_TMP/gateway}"
 CONF="$DIR/gateway.yaml"
 PIDFILE="$DIR/gateway.pid"
 LOG="$DIR/gateway.log"
@@ -56,6 +61,11 @@ render_config() {
         [[ -r "$FILTERS_FILE" ]] || die "FILTERS_FILE $FILTERS_FILE not readable"
         filters="$(cat "$FILTERS_FILE")"
     fi
+    local extra=""
+    if [[ -n "$EXTRA_CONFIG_FILE" ]]; then
+        [[ -r "$EXTRA_CONFIG_FILE" ]] || die "EXTRA_CONFIG_FILE $EXTRA_CONFIG_FILE not readable"
+        extra="$(cat "$EXTRA_CONFIG_FILE")"
+    fi
     cat >"$CONF" <<YAML
 # rendered by bench/gateway.sh -- edit the script, not this file
 workers: $WORKERS
@@ -76,6 +86,7 @@ routes:
     upstream: app
     filters: $route_filters
 $filters
+$extra
 YAML
 }
 

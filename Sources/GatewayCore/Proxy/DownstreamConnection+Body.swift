@@ -18,6 +18,7 @@ extension DownstreamConnection {
     /// the limit is reached, then runs the body filters.
     func bufferRequestBody() {
         guard let exchange else { return }
+        defer { resumeReadsIfDrained() }
         let limit = exchange.requestBodyLimit
         switch requestBody {
         case .done:
@@ -54,7 +55,8 @@ extension DownstreamConnection {
         var complete = false
         if case .done = requestBody { complete = true }
         guard complete || exchange.requestBody.count >= limit else { return }
-        exchange.isRequestBodyComplete = complete
+        // Decoded bytes past the limit are not in requestBody: then it is not the whole body.
+        exchange.isRequestBodyComplete = complete && bodyOverflow.isEmpty
         setClientBodyTimeout(false)
         phase = .filtering
         filterIndex = 0

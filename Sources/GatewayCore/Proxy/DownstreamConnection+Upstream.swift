@@ -123,6 +123,7 @@ extension DownstreamConnection {
     /// Moves request body bytes from the client to the upstream, re-framing chunked bodies.
     func forwardRequestBody() {
         guard let upstream else { return }
+        defer { resumeReadsIfDrained() }
         switch requestBody {
         case .done:
             return
@@ -170,7 +171,7 @@ extension DownstreamConnection {
             }
         } else if evbuffer_get_length(upstream.output) > DownstreamConnection.outputHighWater {
             clientReadPaused = true
-            bufferevent_disable(bev, Int16(EV_READ))
+            setReading(false)
         }
     }
 
@@ -187,7 +188,7 @@ extension DownstreamConnection {
     func upstreamWritable() {
         guard clientReadPaused, let upstream, evbuffer_get_length(upstream.output) <= DownstreamConnection.outputLowWater else { return }
         clientReadPaused = false
-        bufferevent_enable(bev, Int16(EV_READ))
+        if !inputFull { setReading(true) }
         forwardRequestBody()
     }
 

@@ -83,6 +83,13 @@ final class DownstreamConnection {
 
     /// Header deadline, then keep-alive idle timeout between requests.
     private var timer: LoopTimer!
+    /// The request-body inactivity timeout of plain connections (TLS ones use the bufferevent's).
+    var bodyTimer: LoopTimer!
+    /// Plain TCP: the read event that replaces the bufferevent's reading; nil over TLS.
+    var socketReadEvent: OpaquePointer?
+    var socketReading = true
+    /// Reading stopped because the input buffer is full.
+    var inputFull = false
     private var timerIsIdle = false
     var bodyTimeoutArmed = false
     /// Bytes of the current head already parsed without completing it.
@@ -102,6 +109,9 @@ final class DownstreamConnection {
         self.isTLS = isTLS
         self.ssl = isTLS ? bufferevent_openssl_get_ssl(bev) : nil
         timer = LoopTimer(loop: worker.loop) { [unowned(unsafe) self] in self.timerFired() }
+        bodyTimer = LoopTimer(loop: worker.loop) { [unowned(unsafe) self] in
+            self.event(Int16(BEV_EVENT_TIMEOUT | BEV_EVENT_READING))
+        }
     }
 
     /// Wraps an accepted socket and starts reading the first request head.
@@ -131,7 +141,12 @@ final class DownstreamConnection {
         bufferevent_setwatermark(bev, Int16(EV_WRITE), outputLowWater, 0)
         var sendTimeout = timeval(duration: worker.runtime.configuration.timeouts.send)
         bufferevent_set_timeouts(bev, nil, &sendTimeout)
-        bufferevent_enable(bev, Int16(EV_READ | EV_WRITE))
+        if tls == nil {
+            bufferevent_enable(bev, Int16(EV_WRITE))
+            connection.startSocketReads()
+        } else {
+            bufferevent_enable(bev, Int16(EV_READ | EV_WRITE))
+        }
         worker.connectionOpened(connection)
         connection.timer.schedule(after: worker.runtime.configuration.timeouts.header)
     }
@@ -141,7 +156,8 @@ final class DownstreamConnection {
 
     // MARK: Callbacks
 
-    fileprivate func readable() {
+    func readable() {
+        defer { resumeReadsIfDrained() }
         switch phase {
         case .awaitingHead:
             processHeads()
@@ -171,7 +187,7 @@ final class DownstreamConnection {
         }
     }
 
-    fileprivate func event(_ events: Int16) {
+    func event(_ events: Int16) {
         let events = Int32(events)
         if events & BEV_EVENT_CONNECTED != 0 { return }  // TLS handshake done
         if events & BEV_EVENT_TIMEOUT != 0, events & BEV_EVENT_READING != 0,
@@ -284,10 +300,11 @@ final class DownstreamConnection {
         timer.schedule(after: worker.runtime.configuration.timeouts.idle)
         if clientReadPaused {
             clientReadPaused = false
-            bufferevent_enable(bev, Int16(EV_READ))
+            setReading(true)
         }
         if bodyTimeoutArmed { setClientBodyTimeout(false) }
         if evbuffer_get_length(input) > 0 { processHeads() }
+        resumeReadsIfDrained()
     }
 
     /// The log phase, then the exchange's events go to the sinks.
@@ -303,6 +320,11 @@ final class DownstreamConnection {
     /// always guards sending).
     func setClientBodyTimeout(_ armed: Bool) {
         let timeouts = worker.runtime.configuration.timeouts
+        bodyTimeoutArmed = armed
+        if socketReadEvent != nil {
+            if armed { bodyTimer.schedule(after: timeouts.body) } else { bodyTimer.cancel() }
+            return
+        }
         var body = timeval(duration: timeouts.body)
         var send = timeval(duration: timeouts.send)
         if armed {
@@ -310,7 +332,6 @@ final class DownstreamConnection {
         } else {
             bufferevent_set_timeouts(bev, nil, &send)
         }
-        bodyTimeoutArmed = armed
     }
 
     /// Closes once everything queued has reached the client.
@@ -329,6 +350,8 @@ final class DownstreamConnection {
         guard phase != .closed else { return }
         phase = .closed
         timer.cancel()
+        bodyTimer.cancel()
+        stopSocketReads()
         abandonUpstream()
         if let exchange {
             endExchange(exchange)
