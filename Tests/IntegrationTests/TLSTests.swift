@@ -135,6 +135,14 @@ struct TLS {
             #expect(!s12.handshakeCompleted, "\(s12)")
             let v13 = try t.curl("/echo", args: ["--tlsv1.3"])
             #expect(v13.status == 200, "\(v13)")
+
+            // The refused handshakes become one aggregated event, published at the latest when
+            // the gateway drains.
+            t.gateway.signal(SIGTERM)
+            _ = t.gateway.waitForExit(timeout: 30)
+            let events = t.gateway.stderrText.split(separator: "\n").filter { $0.contains("event tls-handshake-failures") }
+            #expect(events.count == 1, "\(t.diagnostics)")
+            #expect(events.first?.contains("source.ip=127.0.0.1") == true)
         }
     }
 

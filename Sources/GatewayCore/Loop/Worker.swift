@@ -14,6 +14,9 @@ final class Worker: @unchecked Sendable {
     private var draining = false
     private var onIdle: (() -> Void)?
     let requestIDs = RequestIDGenerator()
+    private var handshakeFailures = TLSHandshakeFailures()
+    /// Made on the first failure; dropped before the loop stops (a timer must not outlive its loop).
+    private var handshakeFailureTimer: LoopTimer?
     let events: any EventPublisher
     /// Serialization buffer reused by every connection of this worker (single-threaded, used synchronously).
     var scratch: [UInt8] = []
@@ -51,6 +54,7 @@ final class Worker: @unchecked Sendable {
         for context in listeners { evconnlistener_free(context.listener) }
         listeners.removeAll()
         for pool in pools { pool.closeIdle() }
+        flushHandshakeFailures()
         let deadline = LoopTimer(loop: loop) { [unowned self] in self.stopAfterDrain() }
         deadline.schedule(after: timeout)
         drainDeadline = deadline
@@ -63,6 +67,7 @@ final class Worker: @unchecked Sendable {
 
     private func stopAfterDrain() {
         drainDeadline = nil
+        handshakeFailureTimer = nil
         onIdle = nil
         loop.stop()
     }
@@ -80,6 +85,20 @@ final class Worker: @unchecked Sendable {
     func connectionClosed(_ connection: DownstreamConnection) {
         connections[ObjectIdentifier(connection)] = nil
         checkIdle()
+    }
+
+    /// Counts a failed TLS handshake; one aggregated event per interval reports them.
+    func tlsHandshakeFailed(peer: SocketAddress, reason: String) {
+        if handshakeFailures.record(peer: peer.ip.unmapped, reason: reason) {
+            if handshakeFailureTimer == nil {
+                handshakeFailureTimer = LoopTimer(loop: loop) { [unowned self] in self.flushHandshakeFailures() }
+            }
+            handshakeFailureTimer?.schedule(after: TLSHandshakeFailures.interval)
+        }
+    }
+
+    private func flushHandshakeFailures() {
+        if let record = handshakeFailures.flush() { events.publish(record) }
     }
 
     private func checkIdle() {

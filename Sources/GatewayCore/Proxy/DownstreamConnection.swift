@@ -90,6 +90,8 @@ final class DownstreamConnection {
     var socketReading = true
     /// Reading stopped because the input buffer is full.
     var inputFull = false
+    /// TLS only: the handshake completed (failures before it are aggregated into one event).
+    var handshakeDone = false
     private var timerIsIdle = false
     var bodyTimeoutArmed = false
     /// Bytes of the current head already parsed without completing it.
@@ -189,7 +191,13 @@ final class DownstreamConnection {
 
     func event(_ events: Int16) {
         let events = Int32(events)
-        if events & BEV_EVENT_CONNECTED != 0 { return }  // TLS handshake done
+        if events & BEV_EVENT_CONNECTED != 0 {
+            handshakeDone = true  // TLS
+            return
+        }
+        if isTLS, !handshakeDone, events & (BEV_EVENT_ERROR | BEV_EVENT_EOF) != 0 {
+            worker.tlsHandshakeFailed(peer: peer, reason: tlsErrorReason())
+        }
         if events & BEV_EVENT_TIMEOUT != 0, events & BEV_EVENT_READING != 0,
            phase == .proxying || phase == .bufferingBody, !responseStarted {
             // The client stopped sending its body.
@@ -396,6 +404,18 @@ final class DownstreamConnection {
     }
 
     static let maxDirectTLSWrite = 16384
+
+    /// OpenSSL's reason for a failed handshake, e.g. "no shared cipher", "unsupported protocol".
+    private func tlsErrorReason() -> String {
+        var code = bufferevent_get_openssl_error(bev)
+        var last: UInt = 0
+        while code != 0 {
+            last = code
+            code = bufferevent_get_openssl_error(bev)
+        }
+        guard last != 0, let reason = ERR_reason_error_string(last) else { return "connection closed during the handshake" }
+        return String(cString: reason)
+    }
 }
 
 /// Writes `bytes` to `fd` when given and `buffer` is empty, then queues whatever is left.
