@@ -9,38 +9,6 @@ import Testing
 import Glibc
 #endif
 
-/// A redis-server on a free loopback port.
-private final class AlertsRedis: @unchecked Sendable {
-    let port: UInt16
-    private let process: ChildProcess
-    private let dir: TemporaryDirectory
-
-    init() throws {
-        dir = try TemporaryDirectory(prefix: "gw-alerts-redis")
-        port = try Ports.free()
-        process = try ChildProcess.spawn(
-            ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", dir.path],
-            stdoutPath: dir.file("redis.log"), stderrPath: dir.file("redis.log"))
-        guard eventually(timeout: 20, { Ports.isAccepting(port: port) }) else {
-            process.stop()
-            throw HarnessError("redis-server did not start: \(readTextFile(dir.file("redis.log")))")
-        }
-    }
-
-    var address: String { "127.0.0.1:\(port)" }
-
-    func cli(_ arguments: [String]) throws -> String {
-        let result = try Command.run(["redis-cli", "-p", String(port), "--raw"] + arguments, timeout: 20)
-        guard result.succeeded else { throw HarnessError("\(result)") }
-        return result.stdout
-    }
-
-    func stop() {
-        process.stop()
-        dir.remove()
-    }
-}
 
 /// A gateway in front of `upstream` whose `/status/401` route counts as an auth route, with
 /// every route behind an `ip_access` filter that only honours the temporary deny list.
@@ -51,7 +19,7 @@ private final class AlertingGateway {
     let configText: String
     private let dir: TemporaryDirectory
 
-    init(upstream: UpstreamServer, redis: AlertsRedis? = nil, workers: Int = 2) throws {
+    init(upstream: UpstreamServer, redis: RedisServer? = nil, workers: Int = 2) throws {
         dir = try TemporaryDirectory(prefix: "gw-alerts")
         port = try Ports.free()
         eventsPath = dir.file("events.jsonl")
@@ -97,7 +65,7 @@ private final class AlertingGateway {
     /// Every event the file sink holds, parsed.
     var events: [[String: Any]] {
         readTextFile(eventsPath).split(separator: "\n").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+            try? eventJSON($0)
         }
     }
 
@@ -111,16 +79,6 @@ private final class AlertingGateway {
     }
 }
 
-/// The value at a dotted path, as text.
-private func field(_ event: [String: Any], _ path: String) -> String? {
-    var value: Any? = event
-    for key in path.split(separator: ".") { value = (value as? [String: Any])?[String(key)] }
-    switch value {
-    case let text as String: return text
-    case let number as NSNumber: return number.stringValue
-    default: return nil
-    }
-}
 
 /// Twelve failed logins: POSTs with a password in the body, which the upstream answers 401.
 private func bruteForce(_ gateway: AlertingGateway, prefix: String = "bf") throws -> [Int] {
@@ -148,7 +106,7 @@ struct ThresholdAlerts {
 
         var alerts: [[String: Any]] = []
         #expect(eventually(timeout: 10) {
-            alerts = gateway.events.filter { field($0, "event.kind") == "alert" && field($0, "rule.id") == "alert.brute-force-login" }
+            alerts = gateway.events.filter { eventField($0, "event.kind") == "alert" && eventField($0, "rule.id") == "alert.brute-force-login" }
             return !alerts.isEmpty
         }, "no alert\n\(gateway.diagnostics)")
 
@@ -160,42 +118,42 @@ struct ThresholdAlerts {
         }
         var denial: [String: Any]?
         #expect(eventually(timeout: 10) {
-            denial = gateway.events.first { field($0, "trace.id") == "after-alert-3" }
+            denial = gateway.events.first { eventField($0, "trace.id") == "after-alert-3" }
             return denial != nil
         }, "\(gateway.diagnostics)")
         let event = try #require(denial)
-        #expect(field(event, "event.action") == "ip-denied" && field(event, "rule.id") == "ip_access.temporary")
-        #expect(field(event, "event.reason") == "temporary deny list (alert brute-force-login)")
-        #expect(field(event, "gateway.alert") == "brute-force-login" && field(event, "source.ip") == "127.0.0.1")
+        #expect(eventField(event, "event.action") == "ip-denied" && eventField(event, "rule.id") == "ip_access.temporary")
+        #expect(eventField(event, "event.reason") == "temporary deny list (alert brute-force-login)")
+        #expect(eventField(event, "gateway.alert") == "brute-force-login" && eventField(event, "source.ip") == "127.0.0.1")
 
         // Exactly one alert, with the count, times and deny.
         let events = gateway.events
-        alerts = events.filter { field($0, "event.kind") == "alert" && field($0, "rule.id") == "alert.brute-force-login" }
+        alerts = events.filter { eventField($0, "event.kind") == "alert" && eventField($0, "rule.id") == "alert.brute-force-login" }
         #expect(alerts.count == 1, "\(alerts)")
         let alert = try #require(alerts.first)
-        #expect(field(alert, "event.action") == "brute-force-login")
-        #expect(field(alert, "event.severity") == "73")
-        #expect(field(alert, "source.ip") == "127.0.0.1")
-        #expect(field(alert, "gateway.count") == "10" && field(alert, "gateway.threshold") == "10")
-        #expect(field(alert, "gateway.window") == "5m" && field(alert, "gateway.deny_for") == "15m")
-        #expect(field(alert, "gateway.first_seen") != nil && field(alert, "gateway.last_seen") != nil)
-        #expect(field(alert, "gateway.deny_until") != nil)
+        #expect(eventField(alert, "event.action") == "brute-force-login")
+        #expect(eventField(alert, "event.severity") == "73")
+        #expect(eventField(alert, "source.ip") == "127.0.0.1")
+        #expect(eventField(alert, "gateway.count") == "10" && eventField(alert, "gateway.threshold") == "10")
+        #expect(eventField(alert, "gateway.window") == "5m" && eventField(alert, "gateway.deny_for") == "15m")
+        #expect(eventField(alert, "gateway.first_seen") != nil && eventField(alert, "gateway.last_seen") != nil)
+        #expect(eventField(alert, "gateway.deny_until") != nil)
 
         // The upstream 401s became auth-failure events: low severity, outcome failure, no body.
-        let failures = events.filter { field($0, "event.action") == "auth-failure" }
+        let failures = events.filter { eventField($0, "event.action") == "auth-failure" }
         #expect(failures.count == statuses.filter { $0 == 401 }.count, "\(failures.count) auth-failure events for \(statuses)")
         let failure = try #require(failures.first)
-        #expect(field(failure, "event.kind") == "event" && field(failure, "event.outcome") == "failure")
-        #expect(field(failure, "rule.id") == "auth.failure" && field(failure, "gateway.route") == "auth")
-        #expect(field(failure, "gateway.action") == "allowed" && field(failure, "event.severity") == "21")
-        #expect(field(failure, "gateway.status") == "401" && field(failure, "trace.id") == "bf-0")
+        #expect(eventField(failure, "event.kind") == "event" && eventField(failure, "event.outcome") == "failure")
+        #expect(eventField(failure, "rule.id") == "auth.failure" && eventField(failure, "gateway.route") == "auth")
+        #expect(eventField(failure, "gateway.action") == "allowed" && eventField(failure, "event.severity") == "21")
+        #expect(eventField(failure, "gateway.status") == "401" && eventField(failure, "trace.id") == "bf-0")
         #expect(!readTextFile(gateway.eventsPath).contains("hunter"), "request bodies never reach an event")
-        #expect(!events.contains { field($0, "event.action") == "auth-failure" && field($0, "gateway.route") == "default" })
+        #expect(!events.contains { eventField($0, "event.action") == "auth-failure" && eventField($0, "gateway.route") == "default" })
     }
 
     @Test("a second gateway sharing Redis denies the address too")
     func sharedThroughRedis() throws {
-        let redis = try AlertsRedis()
+        let redis = try RedisServer()
         defer { redis.stop() }
         let upstream = try UpstreamServer.start()
         defer { upstream.stop() }
@@ -212,10 +170,10 @@ struct ThresholdAlerts {
             return status == 403
         }, "the second gateway still answers \(status)\n\(second.diagnostics)")
         #expect(eventually(timeout: 10) {
-            second.events.contains { field($0, "trace.id") == "on-second" && field($0, "rule.id") == "ip_access.temporary" }
+            second.events.contains { eventField($0, "trace.id") == "on-second" && eventField($0, "rule.id") == "ip_access.temporary" }
         })
-        #expect(!second.events.contains { field($0, "rule.id") == "alert.brute-force-login" }, "the alert was raised by the first gateway only")
-        #expect(eventually(timeout: 10) { first.events.filter { field($0, "rule.id") == "alert.brute-force-login" }.count == 1 })
+        #expect(!second.events.contains { eventField($0, "rule.id") == "alert.brute-force-login" }, "the alert was raised by the first gateway only")
+        #expect(eventually(timeout: 10) { first.events.filter { eventField($0, "rule.id") == "alert.brute-force-login" }.count == 1 })
         let members = try redis.cli(["ZRANGE", "gateway:deny", "0", "-1"])
         #expect(members.split(separator: "\n") == ["127.0.0.1|brute-force-login"], "\(members)")
     }

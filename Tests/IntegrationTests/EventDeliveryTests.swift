@@ -9,58 +9,6 @@ import Testing
 import Glibc
 #endif
 
-/// A redis-server on a fixed loopback port that can be killed and started again on the same
-/// port with the same data (append-only file, fsync on every write, so SIGKILL loses nothing
-/// Redis acknowledged).
-private final class RestartableRedis: @unchecked Sendable {
-    let port: UInt16
-    private let dir: TemporaryDirectory
-    private var process: ChildProcess?
-
-    init() throws {
-        dir = try TemporaryDirectory(prefix: "gw-delivery-redis")
-        port = try Ports.free()
-        try start()
-    }
-
-    var address: String { "127.0.0.1:\(port)" }
-
-    func start() throws {
-        let process = try ChildProcess.spawn(
-            ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--dir", dir.path],
-            stdoutPath: dir.file("redis.log"), stderrPath: dir.file("redis.log"))
-        self.process = process
-        guard eventually(timeout: 20, { Ports.isAccepting(port: port) }) else {
-            process.stop()
-            throw HarnessError("redis-server did not start: \(tail(readTextFile(dir.file("redis.log"))))")
-        }
-    }
-
-    /// SIGKILL: the outage (connections reset, the port refuses connections until `start()`).
-    func kill() {
-        process?.stop()
-        process = nil
-    }
-
-    func cli(_ arguments: [String]) throws -> String {
-        let result = try Command.run(["redis-cli", "-p", String(port), "--raw"] + arguments, timeout: 20)
-        guard result.succeeded else { throw HarnessError("\(result)") }
-        return result.stdout
-    }
-
-    /// The `event` field of each entry of `stream`, raw, in stream order.
-    func eventLines(_ stream: String) throws -> [String] {
-        try cli(["XRANGE", stream, "-", "+"]).split(separator: "\n").filter { $0.hasPrefix("{") }.map(String.init)
-    }
-
-    func stop() {
-        kill()
-        dir.remove()
-    }
-
-    deinit { stop() }
-}
 
 /// A syslog collector on two free loopback ports: UDP (one message per datagram, RFC 5426) and
 /// TCP (octet counting, RFC 6587). Each message is appended to a file as `udp <msg>` or
@@ -196,20 +144,7 @@ private final class DeliveryGateway: @unchecked Sendable {
     deinit { stop() }
 }
 
-private func eventObject(_ line: some StringProtocol) -> [String: Any]? {
-    (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
-}
 
-/// The value at a dotted path, as text.
-private func field(_ event: [String: Any], _ path: String) -> String? {
-    var value: Any? = event
-    for key in path.split(separator: ".") { value = (value as? [String: Any])?[String(key)] }
-    switch value {
-    case let text as String: return text
-    case let number as NSNumber: return number.stringValue
-    default: return nil
-    }
-}
 
 /// An RFC 5424 message as the syslog sink writes it:
 /// `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [gateway@32473 k="v" ...] MSG`.
@@ -246,7 +181,7 @@ struct EventDelivery {
 
     @Test("each event type, from real requests, reaches the file, the Redis stream and syslog over UDP and TCP")
     func everySinkAtOnce() throws {
-        let redis = try RestartableRedis()
+        let redis = try RedisServer()
         defer { redis.stop() }
         let syslog = try SyslogCollector()
         defer { syslog.stop() }
@@ -321,7 +256,7 @@ struct EventDelivery {
 
         // Wait until every sink has one event per request.
         func withTrace(_ lines: [String], _ trace: String) -> [String] {
-            lines.filter { eventObject($0).map { field($0, "trace.id") == trace } ?? false }
+            lines.filter { (try? eventJSON($0)).map { eventField($0, "trace.id") == trace } ?? false }
         }
         func allArrived() -> Bool {
             let file = gateway.fileLines
@@ -344,12 +279,12 @@ struct EventDelivery {
             guard let trace = request.requestID else { continue }
             let inFile = withTrace(fileLines, trace)
             #expect(inFile.count == 1, "\(request.action): \(inFile.count) file events for trace \(trace)\n\(fileLines)")
-            guard let line = inFile.first, let event = eventObject(line) else { continue }
-            #expect(field(event, "event.action") == request.action, "trace \(trace): \(line)")
-            #expect(field(event, "trace.id") == trace)
-            #expect(field(event, "source.ip") == "127.0.0.1", "\(line)")
-            let eventID = try #require(field(event, "event.id"))
-            let severity = try #require(Int(field(event, "event.severity") ?? ""))
+            guard let line = inFile.first, let event = try? eventJSON(line) else { continue }
+            #expect(eventField(event, "event.action") == request.action, "trace \(trace): \(line)")
+            #expect(eventField(event, "trace.id") == trace)
+            #expect(eventField(event, "source.ip") == "127.0.0.1", "\(line)")
+            let eventID = try #require(eventField(event, "event.id"))
+            let severity = try #require(Int(eventField(event, "event.severity") ?? ""))
 
             // The Redis stream: the same JSON, once.
             #expect(streamLines.filter { $0 == line }.count == 1, "\(request.action): not once in the stream\n\(streamLines)")
@@ -368,14 +303,14 @@ struct EventDelivery {
                 #expect(message.hostname == "edge-it" && message.appName == "gw-it", "\(transport): \(raw)")
                 #expect(message.procID == String(gateway.process.pid), "\(transport): \(raw)")
                 #expect(message.msgID == request.action, "\(transport): \(raw)")
-                #expect(message.timestamp == field(event, "@timestamp"), "\(transport): \(raw)")
-                for parameter in ["id=\"\(eventID)\"", "action=\"\(field(event, "gateway.action") ?? "?")\"",
-                                  "rule=\"\(field(event, "rule.id") ?? "?")\"", "severity=\"\(severity)\"",
+                #expect(message.timestamp == eventField(event, "@timestamp"), "\(transport): \(raw)")
+                for parameter in ["id=\"\(eventID)\"", "action=\"\(eventField(event, "gateway.action") ?? "?")\"",
+                                  "rule=\"\(eventField(event, "rule.id") ?? "?")\"", "severity=\"\(severity)\"",
                                   "trace=\"\(trace)\"", "source=\"127.0.0.1\""] {
                     #expect(message.structuredData.contains(parameter), "\(transport): \(parameter) missing in \(message.structuredData)")
                 }
                 #expect(message.msg == line, "\(transport): MSG is not the event JSON\n\(message.msg)\n\(line)")
-                #expect(eventObject(message.msg).flatMap { field($0, "event.id") } == eventID)
+                #expect((try? eventJSON(message.msg)).flatMap { eventField($0, "event.id") } == eventID)
             }
         }
         #expect(!readTextFile(gateway.eventsPath).contains("hunter2"), "request bodies never reach an event")
@@ -383,7 +318,7 @@ struct EventDelivery {
 
     @Test("Redis killed and restarted during a 1,000-request attack: the stream ends up with every event of the file, in order")
     func redisOutageDuringBurst() throws {
-        let redis = try RestartableRedis()
+        let redis = try RedisServer()
         defer { redis.stop() }
         let dead = try ReservedPort()
         defer { dead.close() }
@@ -423,7 +358,7 @@ struct EventDelivery {
 
         // The file sink is the reference: wait until it holds the burst, then until the stream caught up.
         func fileIDs() -> [String] {
-            gateway.fileLines.compactMap { eventObject($0) }.compactMap { field($0, "event.id") }
+            gateway.fileLines.compactMap { try? eventJSON($0) }.compactMap { eventField($0, "event.id") }
         }
         #expect(eventually(timeout: 10) { fileIDs().count >= 1_000 }, "file: \(fileIDs().count) events\n\(gateway.diagnostics)")
         let reference = fileIDs()
@@ -431,7 +366,7 @@ struct EventDelivery {
         #expect(referenceSet.count == reference.count, "the file sink wrote an event twice")
         var streamIDs: [String] = []
         let caughtUp = eventually(timeout: 20) {
-            streamIDs = ((try? redis.eventLines("it:burst")) ?? []).compactMap { eventObject($0) }.compactMap { field($0, "event.id") }
+            streamIDs = ((try? redis.eventLines("it:burst")) ?? []).compactMap { try? eventJSON($0) }.compactMap { eventField($0, "event.id") }
             return referenceSet.isSubset(of: streamIDs)
         }
         let missing = reference.filter { !Set(streamIDs).contains($0) }
@@ -441,7 +376,7 @@ struct EventDelivery {
         var seen = Set<String>()
         let firstOccurrences = streamIDs.filter { referenceSet.contains($0) && seen.insert($0).inserted }
         #expect(firstOccurrences == reference, "the stream's order differs from the file's")
-        let fileTraces = gateway.fileLines.compactMap { eventObject($0) }.compactMap { field($0, "trace.id") }
+        let fileTraces = gateway.fileLines.compactMap { try? eventJSON($0) }.compactMap { eventField($0, "trace.id") }
         #expect(fileTraces == (0..<1_000).map { "burst-\($0)" }, "the file holds the burst in request order")
         let lines = try redis.eventLines("it:burst")
         #expect(!lines.contains { $0.contains("events-dropped") }, "nothing was dropped: queue + spool held the outage")

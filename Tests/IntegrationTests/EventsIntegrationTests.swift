@@ -12,62 +12,8 @@ import Testing
 import Glibc
 #endif
 
-/// A redis-server on a free loopback port, killed by `stop()`.
-private final class RedisProcess: @unchecked Sendable {
-    let port: UInt16
-    private let process: ChildProcess
-    private let dir: TemporaryDirectory
 
-    init() throws {
-        dir = try TemporaryDirectory(prefix: "gw-redis")
-        port = try Ports.free()
-        process = try ChildProcess.spawn(
-            ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", dir.path],
-            stdoutPath: dir.file("redis.log"), stderrPath: dir.file("redis.log"))
-        guard eventually(timeout: 20, { Ports.isAccepting(port: port) }) else {
-            process.stop()
-            throw HarnessError("redis-server did not start: \(readTextFile(dir.file("redis.log")))")
-        }
-    }
 
-    var address: String { "127.0.0.1:\(port)" }
-
-    /// `redis-cli` with `--raw` output.
-    func cli(_ arguments: [String]) throws -> String {
-        let result = try Command.run(["redis-cli", "-p", String(port), "--raw"] + arguments, timeout: 20)
-        guard result.succeeded else { throw HarnessError("\(result)") }
-        return result.stdout
-    }
-
-    /// The `event` field of each entry of `stream`, in order.
-    func events(_ stream: String) throws -> [[String: Any]] {
-        try cli(["XRANGE", stream, "-", "+"]).split(separator: "\n").filter { $0.hasPrefix("{") }.map(eventObject)
-    }
-
-    func stop() {
-        process.stop()
-        dir.remove()
-    }
-}
-
-private func eventObject(_ line: some StringProtocol) throws -> [String: Any] {
-    guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-        throw HarnessError("not a JSON object: \(line)")
-    }
-    return object
-}
-
-/// The value at a dotted path, as text.
-private func field(_ event: [String: Any], _ path: String) -> String? {
-    var value: Any? = event
-    for key in path.split(separator: ".") { value = (value as? [String: Any])?[String(key)] }
-    switch value {
-    case let text as String: return text
-    case let number as NSNumber: return number.stringValue
-    default: return nil
-    }
-}
 
 /// A hand-written event line, as the file sink writes them.
 private func eventLine(id: String, action: String, rule: String, severity: Int, ip: String, path: String) -> String {
@@ -144,8 +90,8 @@ struct SecurityEvents {
         let blocked = try runGatewayCommand(["events", "tail", "--file", file, "--where", "gateway.action=blocked",
                                              "--where", "event.severity=73", "-n", "1", "--json"])
         #expect(blocked.succeeded, "\(blocked)")
-        let objects = try blocked.stdout.split(separator: "\n").map(eventObject)
-        #expect(objects.map { field($0, "event.id") } == ["a3"])
+        let objects = try blocked.stdout.split(separator: "\n").map(eventJSON)
+        #expect(objects.map { eventField($0, "event.id") } == ["a3"])
 
         let badWhere = try runGatewayCommand(["events", "tail", "--file", file, "--where", "nonsense"])
         #expect(badWhere.exitCode != 0 && badWhere.stderr.contains("field=value"), "\(badWhere)")
@@ -170,7 +116,7 @@ struct SecurityEvents {
 
     @Test("events tail --redis: latest entries, and a consumer group that acknowledges what it read")
     func tailRedis() throws {
-        let redis = try RedisProcess()
+        let redis = try RedisServer()
         defer { redis.stop() }
         let stream = "gateway:events"
         let readGroup = ["events", "tail", "--redis", redis.address, "--stream", stream, "--group", "soc", "--consumer", "c1", "--json"]
@@ -181,12 +127,12 @@ struct SecurityEvents {
             _ = try redis.cli(["XADD", stream, "*", "event", line])
         }
         let latest = try runGatewayCommand(["events", "tail", "--redis", redis.address, "--stream", stream, "-n", "2", "--json"])
-        #expect(try latest.stdout.split(separator: "\n").map { field(try eventObject($0), "event.id") } == ["r1", "r2"], "\(latest)")
+        #expect(try latest.stdout.split(separator: "\n").map { eventField(try eventJSON($0), "event.id") } == ["r1", "r2"], "\(latest)")
         let filtered = try runGatewayCommand(["events", "tail", "--redis", redis.address, "--where", "gateway.action=blocked"])
         #expect(filtered.stdout.split(separator: "\n").count == 2 && filtered.stdout.contains("rule-2"), "\(filtered)")
 
         let first = try runGatewayCommand(readGroup)
-        #expect(try first.stdout.split(separator: "\n").map { field(try eventObject($0), "event.id") } == ["r0", "r1", "r2"], "\(first)")
+        #expect(try first.stdout.split(separator: "\n").map { eventField(try eventJSON($0), "event.id") } == ["r0", "r1", "r2"], "\(first)")
         let again = try runGatewayCommand(readGroup)
         #expect(again.succeeded && again.stdout.isEmpty, "acknowledged entries are not read again: \(again)")
         #expect(try redis.cli(["XPENDING", stream, "soc"]).hasPrefix("0"))
@@ -196,7 +142,7 @@ struct SecurityEvents {
 
     @Test("a running gateway writes its events to a file and a Redis stream; SIGUSR1 reopens, SIGTERM flushes")
     func runningGateway() throws {
-        let redis = try RedisProcess()
+        let redis = try RedisServer()
         defer { redis.stop() }
         let dead = try ReservedPort()
         defer { dead.close() }
@@ -222,16 +168,16 @@ struct SecurityEvents {
         #expect(failed.status == 502, "\(failed)")
         var fileEvents: [[String: Any]] = []
         #expect(eventually(timeout: 10) {
-            fileEvents = (try? readTextFile(file).split(separator: "\n").map(eventObject)) ?? []
-            return fileEvents.contains { field($0, "trace.id") == requestID }
+            fileEvents = (try? readTextFile(file).split(separator: "\n").map(eventJSON)) ?? []
+            return fileEvents.contains { eventField($0, "trace.id") == requestID }
         }, "no event for \(requestID) in \(file)\n\(gw.diagnostics)")
-        let event = try #require(fileEvents.first { field($0, "trace.id") == requestID })
-        #expect(field(event, "event.action") == "upstream-failure")
-        #expect(field(event, "url.path") == "/records")
-        #expect(field(event, "source.ip") == "127.0.0.1")
-        #expect(field(event, "http.request.method") == "GET")
+        let event = try #require(fileEvents.first { eventField($0, "trace.id") == requestID })
+        #expect(eventField(event, "event.action") == "upstream-failure")
+        #expect(eventField(event, "url.path") == "/records")
+        #expect(eventField(event, "source.ip") == "127.0.0.1")
+        #expect(eventField(event, "http.request.method") == "GET")
         #expect(!readTextFile(file).contains("123-45-6789"), "the query string never reaches an event")
-        #expect(eventually(timeout: 10) { ((try? redis.events("it:events")) ?? []).contains { field($0, "trace.id") == requestID } })
+        #expect(eventually(timeout: 10) { ((try? redis.events("it:events")) ?? []).contains { eventField($0, "trace.id") == requestID } })
 
         // A malformed request raises `protocol-violation`.
         let raw = try RawConnection(port: gw.httpPort)
@@ -253,7 +199,7 @@ struct SecurityEvents {
         }
         gw.signal(SIGTERM)
         #expect(gw.waitForExit(timeout: 40) != nil, "gateway did not exit after SIGTERM")
-        let delivered = try redis.events("it:events").compactMap { field($0, "trace.id") }
+        let delivered = try redis.events("it:events").compactMap { eventField($0, "trace.id") }
         #expect((0..<20).allSatisfy { delivered.contains("it-events-burst-\($0)") }, "\(delivered)")
 
         // The analyst's view of the same stream.
