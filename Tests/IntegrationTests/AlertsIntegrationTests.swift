@@ -12,20 +12,10 @@ import Glibc
 
 /// A gateway in front of `upstream` whose `/status/401` route counts as an auth route, with
 /// every route behind an `ip_access` filter that only honours the temporary deny list.
-private final class AlertingGateway {
-    let process: ChildProcess
-    let port: UInt16
-    let eventsPath: String
-    let configText: String
-    private let dir: TemporaryDirectory
-
-    init(upstream: UpstreamServer, redis: RedisServer? = nil, workers: Int = 2) throws {
-        dir = try TemporaryDirectory(prefix: "gw-alerts")
-        port = try Ports.free()
-        eventsPath = dir.file("events.jsonl")
-        configText = """
+private func alertingGateway(upstream: UpstreamServer, redis: RedisServer? = nil, workers: Int = 2) throws -> YAMLGateway {
+    try YAMLGateway("""
             workers: \(workers)
-            listeners: [{ name: web, address: "127.0.0.1:\(port)" }]
+            listeners: [{ name: web, address: "127.0.0.1:{PORT}" }]
             upstreams: { app: { targets: ["\(upstream.address)"] } }
             routes:
               - name: auth
@@ -41,7 +31,7 @@ private final class AlertingGateway {
               guard: { plugin: ip_access }
             \(redis.map { "redis: { address: \($0.address) }" } ?? "")
             events:
-              sinks: [{ type: file, path: "\(eventsPath)" }]
+              sinks: [{ type: file, path: "{DIR}/events.jsonl" }]
               deny_list: { sync_interval: 200ms }
               alerts:
                 - name: brute-force-login
@@ -50,38 +40,12 @@ private final class AlertingGateway {
                   window: 5m
                   deny_for: 15m
 
-            """
-        let path = try dir.write("gateway.yaml", configText)
-        process = try ChildProcess.spawn([try Paths.gatewayBinary(), "run", "--config", path],
-                                         stdoutPath: dir.file("stdout.log"), stderrPath: dir.file("stderr.log"))
-        let ready = eventually(timeout: 60) { [process, port] in !process.isRunning || Ports.isAccepting(port: port) }
-        guard ready, process.isRunning else {
-            let output = process.stderrText
-            stop()
-            throw HarnessError("the gateway did not start:\n\(configText)\n--- stderr ---\n\(tail(output))")
-        }
-    }
-
-    /// Every event the file sink holds, parsed.
-    var events: [[String: Any]] {
-        readTextFile(eventsPath).split(separator: "\n").compactMap {
-            try? eventJSON($0)
-        }
-    }
-
-    var diagnostics: String {
-        "--- gateway config ---\n\(configText)\n--- gateway stderr (tail) ---\n\(tail(process.stderrText, 30))"
-    }
-
-    func stop() {
-        process.stop()
-        dir.remove()
-    }
+            """)
 }
 
 
 /// Twelve failed logins: POSTs with a password in the body, which the upstream answers 401.
-private func bruteForce(_ gateway: AlertingGateway, prefix: String = "bf") throws -> [Int] {
+private func bruteForce(_ gateway: YAMLGateway, prefix: String = "bf") throws -> [Int] {
     try (0..<12).map { attempt in
         let body = Array(#"{"user":"alice","password":"hunter\#(attempt)"}"#.utf8)
         return try oneRequest(port: gateway.port, "POST", "/status/401",
@@ -96,7 +60,7 @@ struct ThresholdAlerts {
     func bruteForceRun() throws {
         let upstream = try UpstreamServer.start()
         defer { upstream.stop() }
-        let gateway = try AlertingGateway(upstream: upstream)
+        let gateway = try alertingGateway(upstream: upstream)
         defer { gateway.stop() }
 
         #expect(try oneRequest(port: gateway.port, "GET", "/echo").status == 200, "\(gateway.diagnostics)")
@@ -106,7 +70,7 @@ struct ThresholdAlerts {
 
         var alerts: [[String: Any]] = []
         #expect(eventually(timeout: 10) {
-            alerts = gateway.events.filter { eventField($0, "event.kind") == "alert" && eventField($0, "rule.id") == "alert.brute-force-login" }
+            alerts = gateway.fileEvents.filter { eventField($0, "event.kind") == "alert" && eventField($0, "rule.id") == "alert.brute-force-login" }
             return !alerts.isEmpty
         }, "no alert\n\(gateway.diagnostics)")
 
@@ -118,7 +82,7 @@ struct ThresholdAlerts {
         }
         var denial: [String: Any]?
         #expect(eventually(timeout: 10) {
-            denial = gateway.events.first { eventField($0, "trace.id") == "after-alert-3" }
+            denial = gateway.fileEvents.first { eventField($0, "trace.id") == "after-alert-3" }
             return denial != nil
         }, "\(gateway.diagnostics)")
         let event = try #require(denial)
@@ -127,7 +91,7 @@ struct ThresholdAlerts {
         #expect(eventField(event, "gateway.alert") == "brute-force-login" && eventField(event, "source.ip") == "127.0.0.1")
 
         // Exactly one alert, with the count, times and deny.
-        let events = gateway.events
+        let events = gateway.fileEvents
         alerts = events.filter { eventField($0, "event.kind") == "alert" && eventField($0, "rule.id") == "alert.brute-force-login" }
         #expect(alerts.count == 1, "\(alerts)")
         let alert = try #require(alerts.first)
@@ -157,9 +121,9 @@ struct ThresholdAlerts {
         defer { redis.stop() }
         let upstream = try UpstreamServer.start()
         defer { upstream.stop() }
-        let first = try AlertingGateway(upstream: upstream, redis: redis, workers: 1)
+        let first = try alertingGateway(upstream: upstream, redis: redis, workers: 1)
         defer { first.stop() }
-        let second = try AlertingGateway(upstream: upstream, redis: redis, workers: 1)
+        let second = try alertingGateway(upstream: upstream, redis: redis, workers: 1)
         defer { second.stop() }
 
         #expect(try oneRequest(port: second.port, "GET", "/echo").status == 200, "\(second.diagnostics)")
@@ -170,10 +134,10 @@ struct ThresholdAlerts {
             return status == 403
         }, "the second gateway still answers \(status)\n\(second.diagnostics)")
         #expect(eventually(timeout: 10) {
-            second.events.contains { eventField($0, "trace.id") == "on-second" && eventField($0, "rule.id") == "ip_access.temporary" }
+            second.fileEvents.contains { eventField($0, "trace.id") == "on-second" && eventField($0, "rule.id") == "ip_access.temporary" }
         })
-        #expect(!second.events.contains { eventField($0, "rule.id") == "alert.brute-force-login" }, "the alert was raised by the first gateway only")
-        #expect(eventually(timeout: 10) { first.events.filter { eventField($0, "rule.id") == "alert.brute-force-login" }.count == 1 })
+        #expect(!second.fileEvents.contains { eventField($0, "rule.id") == "alert.brute-force-login" }, "the alert was raised by the first gateway only")
+        #expect(eventually(timeout: 10) { first.fileEvents.filter { eventField($0, "rule.id") == "alert.brute-force-login" }.count == 1 })
         let members = try redis.cli(["ZRANGE", "gateway:deny", "0", "-1"])
         #expect(members.split(separator: "\n") == ["127.0.0.1|brute-force-login"], "\(members)")
     }

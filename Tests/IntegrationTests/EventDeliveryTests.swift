@@ -105,44 +105,6 @@ private final class SyslogCollector: @unchecked Sendable {
     deinit { stop() }
 }
 
-/// A gateway started from a YAML template; `{PORT}` is replaced by its free listener port.
-private final class DeliveryGateway: @unchecked Sendable {
-    let process: ChildProcess
-    let port: UInt16
-    let configText: String
-    let dir: TemporaryDirectory
-
-    init(_ template: (TemporaryDirectory) -> String) throws {
-        dir = try TemporaryDirectory(prefix: "gw-delivery")
-        port = try Ports.free()
-        configText = template(dir).replacingOccurrences(of: "{PORT}", with: String(port))
-        let path = try dir.write("gateway.yaml", configText)
-        process = try ChildProcess.spawn([try Paths.gatewayBinary(), "run", "--config", path],
-                                         stdoutPath: dir.file("stdout.log"), stderrPath: dir.file("stderr.log"))
-        let ready = eventually(timeout: 60) { [process, port] in !process.isRunning || Ports.isAccepting(port: port) }
-        guard ready, process.isRunning else {
-            let output = process.stderrText
-            stop()
-            throw HarnessError("the gateway did not start:\n\(configText)\n--- stderr ---\n\(tail(output))")
-        }
-    }
-
-    var eventsPath: String { dir.file("events.jsonl") }
-
-    /// The file sink's lines, raw.
-    var fileLines: [String] { readTextFile(eventsPath).split(separator: "\n").map(String.init) }
-
-    var diagnostics: String {
-        "--- gateway config ---\n\(configText)\n--- gateway stderr (tail) ---\n\(tail(process.stderrText, 30))"
-    }
-
-    func stop() {
-        process.stop()
-        dir.remove()
-    }
-
-    deinit { stop() }
-}
 
 
 
@@ -189,7 +151,7 @@ struct EventDelivery {
         defer { upstream.stop() }
         let dead = try ReservedPort()
         defer { dead.close() }
-        let gateway = try DeliveryGateway { dir in
+        let gateway = try YAMLGateway(
             """
             workers: 2
             listeners: [{ name: web, address: "127.0.0.1:{PORT}" }]
@@ -212,14 +174,13 @@ struct EventDelivery {
             redis: { address: \(redis.address) }
             events:
               sinks:
-                - { type: file, path: "\(dir.file("events.jsonl"))" }
+                - { type: file, path: "{DIR}/events.jsonl" }
                 - { type: redis_stream, stream: "it:delivery" }
                 - { name: syslog-udp, type: syslog, address: "udp://127.0.0.1:\(syslog.udpPort)", app_name: gw-it, hostname: edge-it }
                 - { name: syslog-tcp, type: syslog, address: "tcp://127.0.0.1:\(syslog.tcpPort)", facility: local3, app_name: gw-it, hostname: edge-it }
-              spool_dir: "\(dir.file("spool"))"
+              spool_dir: "{DIR}/spool"
 
-            """
-        }
+            """)
         defer { gateway.stop() }
 
         // One request per event type; the X-Request-ID the client got is the trace.id to find.
@@ -322,7 +283,7 @@ struct EventDelivery {
         defer { redis.stop() }
         let dead = try ReservedPort()
         defer { dead.close() }
-        let gateway = try DeliveryGateway { dir in
+        let gateway = try YAMLGateway(
             """
             workers: 1
             listeners: [{ name: web, address: "127.0.0.1:{PORT}" }]
@@ -334,13 +295,12 @@ struct EventDelivery {
             redis: { address: \(redis.address) }
             events:
               sinks:
-                - { type: file, path: "\(dir.file("events.jsonl"))" }
+                - { type: file, path: "{DIR}/events.jsonl" }
                 - { type: redis_stream, stream: "it:burst" }
               queue: 100
-              spool_dir: "\(dir.file("spool"))"
+              spool_dir: "{DIR}/spool"
 
-            """
-        }
+            """)
         defer { gateway.stop() }
 
         let started = monotonicNow()

@@ -12,43 +12,35 @@ import Glibc
 /// in the template are filled in when it starts.
 private final class FilteredStack {
     let upstream: UpstreamServer
-    let gateway: ChildProcess
-    let httpPort: UInt16
-    let httpsPort: UInt16
-    let configText: String
-    private let dir: TemporaryDirectory
+    let gateway: YAMLGateway
 
+    /// `template` names the listeners `{HTTP}` and `{HTTPS}`, the upstream `{UPSTREAM}` and the
+    /// certificate `{CERT}` / `{KEY}`.
     init(_ template: String, pki: TestPKI? = nil) throws {
         upstream = try UpstreamServer.start()
-        dir = try TemporaryDirectory(prefix: "gw-plugins")
-        let ports = try Ports.free(count: 2)
-        (httpPort, httpsPort) = (ports[0], ports[1])
-        configText = template
-            .replacingOccurrences(of: "{HTTP}", with: "127.0.0.1:\(httpPort)")
-            .replacingOccurrences(of: "{HTTPS}", with: "127.0.0.1:\(httpsPort)")
-            .replacingOccurrences(of: "{UPSTREAM}", with: upstream.address)
-            .replacingOccurrences(of: "{CERT}", with: pki?.ec.cert ?? "")
-            .replacingOccurrences(of: "{KEY}", with: pki?.ec.key ?? "")
-        let path = try dir.write("gateway.yaml", configText)
-        gateway = try ChildProcess.spawn([try Paths.gatewayBinary(), "run", "--config", path],
-                                         stdoutPath: dir.file("stdout.log"), stderrPath: dir.file("stderr.log"))
-        let wanted = pki == nil ? [httpPort] : [httpPort, httpsPort]
-        let ready = eventually(timeout: 60) { !gateway.isRunning || wanted.allSatisfy { Ports.isAccepting(port: $0) } }
-        guard ready, gateway.isRunning else {
-            let output = gateway.stderrText
-            stop()
-            throw HarnessError("the gateway did not start:\n\(configText)\n--- stderr ---\n\(tail(output))")
+        do {
+            gateway = try YAMLGateway(
+                template
+                    .replacingOccurrences(of: "{HTTP}", with: "127.0.0.1:{PORT}")
+                    .replacingOccurrences(of: "{HTTPS}", with: "127.0.0.1:{PORT2}")
+                    .replacingOccurrences(of: "{UPSTREAM}", with: upstream.address)
+                    .replacingOccurrences(of: "{CERT}", with: pki?.ec.cert ?? "")
+                    .replacingOccurrences(of: "{KEY}", with: pki?.ec.key ?? ""),
+                waitForPort2: pki != nil)
+        } catch {
+            upstream.stop()
+            throw error
         }
     }
 
-    /// The gateway's stderr: its log and, with no `events:` sinks configured, one line per event.
-    var stderr: String { gateway.stderrText }
+    var httpPort: UInt16 { gateway.port }
+    var httpsPort: UInt16 { gateway.port2 }
 
     /// Waits for the event line `name` of the request `requestID` (events are published when the exchange ends).
     func eventLine(_ name: String, requestID: String?) -> String? {
         var found: String?
         eventually(timeout: 10) {
-            found = stderr.split(separator: "\n").first { line in
+            found = gateway.stderr.split(separator: "\n").first { line in
                 line.contains(" \(name) ") && requestID.map { line.contains("trace.id=\($0)") } ?? true
             }.map(String.init)
             return found != nil
@@ -56,14 +48,11 @@ private final class FilteredStack {
         return found
     }
 
-    var diagnostics: String {
-        "--- gateway config ---\n\(configText)\n--- gateway stderr (tail) ---\n\(tail(stderr, 30))"
-    }
+    var diagnostics: String { gateway.diagnostics }
 
     func stop() {
         gateway.stop()
         upstream.stop()
-        dir.remove()
     }
 
     deinit { stop() }
