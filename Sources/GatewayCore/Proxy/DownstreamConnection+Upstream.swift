@@ -198,7 +198,6 @@ extension DownstreamConnection {
         guard let upstream, let exchange else { return }
         let events = Int32(events)
         if events & BEV_EVENT_CONNECTED != 0 {
-            upstream.isConnected = true
             armResponseTimeout(upstream)
             return
         }
@@ -434,7 +433,7 @@ extension DownstreamConnection {
         }
         if evbuffer_get_length(output) > DownstreamConnection.outputHighWater {
             upstreamReadPaused = true
-            bufferevent_disable(upstream.bev, Int16(EV_READ))
+            upstream.setReading(false)
         }
     }
 

@@ -184,7 +184,7 @@ final class DownstreamConnection {
         }
         if upstreamReadPaused, let upstream {
             upstreamReadPaused = false
-            bufferevent_enable(upstream.bev, Int16(EV_READ))
+            upstream.setReading(true)
             forwardResponseBody()
         }
     }

@@ -63,7 +63,7 @@ final class UpstreamPool {
         connection.owner = nil
         connection.setTimeouts(read: worker.runtime.configuration.timeouts.upstreamIdle, write: nil)
         // Reading stays on while idle: an upstream close or stray bytes must be noticed.
-        bufferevent_enable(connection.bev, Int16(EV_READ))
+        connection.setReading(true)
         idle[connection.target].append(connection)
         idleCount += 1
     }
@@ -105,19 +105,88 @@ final class UpstreamConnection {
     }
 
     private var timeouts: (read: Duration?, write: Duration?) = (nil, nil)
+    /// Once connected, the connection reads with its own event and one `recv` per readiness
+    /// (libevent's read asks `ioctl(FIONREAD)` first and stops at 4 KiB); the bufferevent keeps
+    /// connecting, writing and reporting write errors.
+    private var readEvent: OpaquePointer?
+    private var reading = true
 
-    /// Sets the bufferevent timeouts, skipping the call (an event_add each) when unchanged:
-    /// with equal idle and response timeouts, a reused connection needs none per request.
+    /// Sets the read and write inactivity timeouts, skipping the work when unchanged: with equal
+    /// idle and response timeouts, a reused connection needs none per request.
     func setTimeouts(read: Duration?, write: Duration?) {
         guard timeouts.read != read || timeouts.write != write else { return }
+        let readChanged = timeouts.read != read
         timeouts = (read, write)
-        var readValue = read.map(timeval.init(duration:)) ?? timeval()
         var writeValue = write.map(timeval.init(duration:)) ?? timeval()
-        withUnsafeMutablePointer(to: &readValue) { readPointer in
-            withUnsafeMutablePointer(to: &writeValue) { writePointer in
-                _ = bufferevent_set_timeouts(bev, read == nil ? nil : readPointer, write == nil ? nil : writePointer)
+        withUnsafeMutablePointer(to: &writeValue) { writePointer in
+            if readEvent == nil {
+                var readValue = read.map(timeval.init(duration:)) ?? timeval()
+                withUnsafeMutablePointer(to: &readValue) { readPointer in
+                    _ = bufferevent_set_timeouts(bev, read == nil ? nil : readPointer, write == nil ? nil : writePointer)
+                }
+            } else {
+                _ = bufferevent_set_timeouts(bev, nil, write == nil ? nil : writePointer)
             }
         }
+        if readChanged, readEvent != nil, reading { armReadEvent() }
+    }
+
+    /// The connect completed: reading moves to the connection's own event.
+    fileprivate func connected() {
+        isConnected = true
+        bufferevent_disable(bev, Int16(EV_READ))
+        evbuffer_unfreeze(input, 0)  // a bufferevent keeps its input's end frozen but while it reads
+        readEvent = event_new(pool.worker.loop.base, bufferevent_getfd(bev), Int16(EV_READ | EV_PERSIST),
+                              upstreamSocketReadable, Unmanaged.passUnretained(self).toOpaque())
+        let read = timeouts.read
+        timeouts.read = nil
+        setTimeouts(read: read, write: timeouts.write)
+        if timeouts.read == nil { armReadEvent() }
+    }
+
+    /// A persistent event's timeout restarts whenever it fires: an inactivity timeout.
+    private func armReadEvent() {
+        if let read = timeouts.read {
+            var value = timeval(duration: read)
+            event_add(readEvent, &value)
+        } else {
+            event_add(readEvent, nil)
+        }
+    }
+
+    /// Starts or stops reading (backpressure from a slow client).
+    func setReading(_ enabled: Bool) {
+        guard let readEvent else {
+            if enabled { bufferevent_enable(bev, Int16(EV_READ)) } else { bufferevent_disable(bev, Int16(EV_READ)) }
+            return
+        }
+        guard enabled != reading else { return }
+        reading = enabled
+        if enabled { armReadEvent() } else { event_del(readEvent) }
+    }
+
+    fileprivate func readSocket(_ what: Int16) {
+        if Int32(what) & EV_TIMEOUT != 0 {
+            report(Int16(BEV_EVENT_TIMEOUT | BEV_EVENT_READING))
+            return
+        }
+        var vector = iovec()
+        guard evbuffer_reserve_space(input, 64 * 1024, &vector, 1) > 0 else { return }
+        let received = recv(bufferevent_getfd(bev), vector.iov_base, vector.iov_len, 0)
+        if received > 0 {
+            vector.iov_len = received
+            evbuffer_commit_space(input, &vector, 1)
+            if let owner { owner.upstreamReadable() } else { pool.discardIdle(self) }
+        } else if received == 0 {
+            report(Int16(BEV_EVENT_EOF | BEV_EVENT_READING))
+        } else if errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
+            report(Int16(BEV_EVENT_ERROR | BEV_EVENT_READING))
+        }
+    }
+
+    /// An event for the owner, or the end of an idle connection.
+    fileprivate func report(_ events: Int16) {
+        if let owner { owner.upstreamEvent(events) } else { pool.discardIdle(self) }
     }
 
     var input: OpaquePointer { bufferevent_get_input(bev) }
@@ -127,6 +196,7 @@ final class UpstreamConnection {
         guard !closed else { return }
         closed = true
         owner = nil
+        if let readEvent { event_free(readEvent) }
         bufferevent_free(bev)
         Unmanaged.passUnretained(self).release()
     }
@@ -148,9 +218,10 @@ private func upstreamWrite(_ bev: OpaquePointer?, _ arg: UnsafeMutableRawPointer
 
 private func upstreamEvent(_ bev: OpaquePointer?, _ events: Int16, _ arg: UnsafeMutableRawPointer?) {
     let connection = Unmanaged<UpstreamConnection>.fromOpaque(arg!).takeUnretainedValue()
-    if let owner = connection.owner {
-        owner.upstreamEvent(events)
-    } else {
-        connection.pool.discardIdle(connection)
-    }
+    if Int32(events) & BEV_EVENT_CONNECTED != 0 { connection.connected() }
+    connection.report(events)
+}
+
+private func upstreamSocketReadable(_ fd: Int32, _ what: Int16, _ arg: UnsafeMutableRawPointer?) {
+    Unmanaged<UpstreamConnection>.fromOpaque(arg!).takeUnretainedValue().readSocket(what)
 }
