@@ -45,20 +45,18 @@ extension DownstreamConnection {
             return
         }
         let size = phase == .awaitingHead ? DownstreamConnection.headReadSize : DownstreamConnection.bodyReadSize
-        var vector = iovec()
-        guard evbuffer_reserve_space(input, size, &vector, 1) > 0 else { return }
-        let received = recv(fd, vector.iov_base, vector.iov_len, 0)
-        if received > 0 {
-            vector.iov_len = received
-            evbuffer_commit_space(input, &vector, 1)
+        switch receive(into: input, from: fd, upTo: size) {
+        case .data:
             if bodyTimeoutArmed, socketReadEvent != nil {
                 bodyTimer.schedule(after: worker.runtime.configuration.timeouts.body)
             }
             readable()
-        } else if received == 0 {
+        case .closed:
             event(Int16(BEV_EVENT_EOF | BEV_EVENT_READING))
-        } else if errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
+        case .failed:
             event(Int16(BEV_EVENT_ERROR | BEV_EVENT_READING))
+        case .wouldBlock:
+            break
         }
     }
 

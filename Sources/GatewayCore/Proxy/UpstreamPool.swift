@@ -170,17 +170,15 @@ final class UpstreamConnection {
             report(Int16(BEV_EVENT_TIMEOUT | BEV_EVENT_READING))
             return
         }
-        var vector = iovec()
-        guard evbuffer_reserve_space(input, 64 * 1024, &vector, 1) > 0 else { return }
-        let received = recv(bufferevent_getfd(bev), vector.iov_base, vector.iov_len, 0)
-        if received > 0 {
-            vector.iov_len = received
-            evbuffer_commit_space(input, &vector, 1)
+        switch receive(into: input, from: bufferevent_getfd(bev), upTo: 64 * 1024) {
+        case .data:
             if let owner { owner.upstreamReadable() } else { pool.discardIdle(self) }
-        } else if received == 0 {
+        case .closed:
             report(Int16(BEV_EVENT_EOF | BEV_EVENT_READING))
-        } else if errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
+        case .failed:
             report(Int16(BEV_EVENT_ERROR | BEV_EVENT_READING))
+        case .wouldBlock:
+            break
         }
     }
 
