@@ -18,16 +18,9 @@ struct EventsConfigTests {
 
         """
 
-    func load(_ yaml: String) -> Result<GatewayConfiguration, ConfigDiagnostics> {
-        ConfigLoader.parse(yaml: EventsConfigTests.base + yaml, path: "/etc/gateway/gw.yaml")
-    }
+    func load(_ yaml: String) -> Result<GatewayConfiguration, ConfigDiagnostics> { parseConfig(Self.base, yaml) }
 
-    func errors(_ yaml: String) -> [String] {
-        switch load(yaml) {
-        case .success: []
-        case .failure(let diagnostics): diagnostics.errors.map(\.description)
-        }
-    }
+    func errors(_ yaml: String) -> [String] { configErrors(Self.base, yaml) }
 
     @Test("the contract example loads, with defaults for what it leaves out")
     func contract() throws {
