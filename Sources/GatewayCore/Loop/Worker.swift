@@ -18,6 +18,8 @@ final class Worker: @unchecked Sendable {
     /// Made on the first failure; dropped before the loop stops (a timer must not outlive its loop).
     private var handshakeFailureTimer: LoopTimer?
     let events: any EventPublisher
+    /// This worker's connection to the top-level `redis:` server (connects on first use).
+    var redis: RedisClient?
     /// Serialization buffer reused by every connection of this worker (single-threaded, used synchronously).
     var scratch: [UInt8] = []
     let requestParser: HTTPRequestParser

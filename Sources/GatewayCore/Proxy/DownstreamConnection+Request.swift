@@ -25,6 +25,7 @@ extension DownstreamConnection {
         let exchange = Exchange(
             request: HTTPRequestHead(), requestID: requestID ?? worker.requestIDs.make(), clientIP: clientIP,
             clientIPSource: source, peer: peer, isTLS: isTLS, route: route, loop: worker.loop)
+        exchange.redis = worker.redis
         // The connection's heads move into the exchange and back at its end: their buffers are reused.
         swap(&head, &exchange.request)
         swap(&responseHead, &exchange.response)

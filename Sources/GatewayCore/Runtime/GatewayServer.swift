@@ -40,10 +40,12 @@ public final class GatewayServer: @unchecked Sendable {
             let fds = sockets[index]
             let runtime = self.runtime
             let events = self.events
+            let log = self.log
             threads.append(startThread {
                 gw_block_control_signals()
                 let loop = EventLoop()
                 let worker = Worker(index: index, loop: loop, runtime: runtime, events: events)
+                worker.redis = runtime.configuration.redis.map { RedisClient(loop: loop, config: $0, log: log) }
                 worker.startListening(fds: fds)
                 ready.arrive(worker)
                 loop.run()
