@@ -71,6 +71,10 @@ public enum RateLimitPlugin: Plugin {
         let interval = m["event_interval"]?.duration(d) ?? .seconds(60)
         guard d.errors.count == errorsBefore else { return nil }
         let redis = context.configuration.redis
+        if redis == nil {
+            d.note("rate_limit '\(context.filterName)': no redis: configured, so limits are kept in process: each gateway instance counts on its own",
+                   at: settings.location)
+        }
         return RateLimitFilter(filterName: context.filterName, limits: limits, onRedisFailure: failure, headers: headers,
                                maxBody: maxBody, keyPrefix: redis?.keyPrefix ?? "", usesRedis: redis != nil, eventInterval: interval)
     }

@@ -16,6 +16,7 @@ struct GatewayCommand: ParsableCommand {
 func loadRuntime(path: String) throws -> RuntimeConfig {
     switch RuntimeConfig.load(path: path, registry: .builtIn) {
     case .success(let runtime):
+        for note in runtime.notes { printError("\(note.location): note: \(note.message)") }
         return runtime
     case .failure(let diagnostics):
         for error in diagnostics.errors { printError(error.description) }

@@ -94,7 +94,9 @@ public final class RedisClient: @unchecked Sendable {
     }
 
     /// Runs a Lua script with `EVALSHA`, falling back to `EVAL` when the server lost it.
+    /// The script is loaded on this and every later connection ahead of the call.
     public func evaluate(_ script: RedisScript, keys: [[UInt8]], arguments: [[UInt8]], completion: @escaping Completion) {
+        preload(script)
         let count = Array(String(keys.count).utf8)
         let tail = [count] + keys + arguments
         call([Array("EVALSHA".utf8), Array(script.sha1.utf8)] + tail) { [unowned self] result in

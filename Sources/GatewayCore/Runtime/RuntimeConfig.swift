@@ -8,6 +8,8 @@ import GatewayNetwork
 /// Built off the event loops; a reload builds a new one and swaps it in whole, or keeps the old.
 public final class RuntimeConfig: Sendable {
     public let configuration: GatewayConfiguration
+    /// What the config's plugins want the admin to know (``ConfigDiagnostics/note(_:at:)``).
+    public let notes: [ConfigError]
     let listeners: [RuntimeListener]
     let upstreams: [RuntimeUpstream]
     let routes: [Route]
@@ -27,8 +29,10 @@ public final class RuntimeConfig: Sendable {
         let maxIdle: Int
     }
 
-    private init(configuration: GatewayConfiguration, listeners: [RuntimeListener], upstreams: [RuntimeUpstream], routes: [Route]) {
+    private init(configuration: GatewayConfiguration, listeners: [RuntimeListener], upstreams: [RuntimeUpstream], routes: [Route],
+                 notes: [ConfigError]) {
         self.configuration = configuration
+        self.notes = notes
         self.listeners = listeners
         self.upstreams = upstreams
         self.routes = routes
@@ -94,6 +98,7 @@ public final class RuntimeConfig: Sendable {
                 authFailureStatuses: route.authFailureStatuses))
         }
         guard !diagnostics.hasErrors else { return nil }
-        return RuntimeConfig(configuration: configuration, listeners: listeners, upstreams: upstreams, routes: routes)
+        return RuntimeConfig(configuration: configuration, listeners: listeners, upstreams: upstreams, routes: routes,
+                             notes: diagnostics.notes)
     }
 }
