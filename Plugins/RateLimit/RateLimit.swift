@@ -31,7 +31,8 @@ struct RateLimit: Sendable {
 
     let name: String
     let requests: Int
-    let window: Duration
+    /// The window as the config wrote it (`15m`), for messages.
+    let window: String
     let windowMicros: Int64
     let algorithm: Algorithm
     /// Token bucket capacity; `requests` unless configured.

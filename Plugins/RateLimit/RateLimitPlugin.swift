@@ -105,7 +105,7 @@ public enum RateLimitPlugin: Plugin {
         let scope = m["match"].flatMap { self.scope($0, d) } ?? RateLimit.Scope()
         guard d.errors.count == errorsBefore, let name, let requests, let window, let burst else { return nil }
         let (seconds, attoseconds) = window.components
-        return RateLimit(name: name, requests: requests, window: window, windowMicros: seconds * 1_000_000 + attoseconds / 1_000_000_000_000,
+        return RateLimit(name: name, requests: requests, window: m["per"]?.string(d) ?? "\(window)", windowMicros: seconds * 1_000_000 + attoseconds / 1_000_000_000_000,
                          algorithm: algorithm, burst: burst, key: key, onMissingKey: onMissing, scope: scope)
     }
 

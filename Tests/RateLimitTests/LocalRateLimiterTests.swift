@@ -5,7 +5,7 @@ import Testing
 private let second: Int64 = 1_000_000
 
 private func limit(_ algorithm: RateLimit.Algorithm, requests: Int, per seconds: Int64, burst: Int? = nil) -> RateLimit {
-    RateLimit(name: "l", requests: requests, window: .seconds(seconds), windowMicros: seconds * second, algorithm: algorithm,
+    RateLimit(name: "l", requests: requests, window: "\(seconds)s", windowMicros: seconds * second, algorithm: algorithm,
               burst: burst ?? requests, key: [.clientIP], onMissingKey: .clientIP, scope: RateLimit.Scope())
 }
 

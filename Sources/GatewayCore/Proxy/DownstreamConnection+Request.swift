@@ -6,7 +6,9 @@ import GatewayNetwork
 extension DownstreamConnection {
     /// A head was parsed into `head`: route it, run the request filters, then proxy.
     func startExchange() {
-        let runtime = worker.runtime
+        adoptCurrentSnapshot()
+        observeExchangeStart()
+        let runtime = snapshot.runtime
         let requestID = head.headers.withFirst("X-Request-ID") { value in
             RequestIDGenerator.isAcceptable(value) ? String(decoding: value, as: UTF8.self) : nil
         } ?? nil
@@ -56,6 +58,7 @@ extension DownstreamConnection {
             case .proceed:
                 continue
             case .respond(let response):
+                observation.blockedBy = filterIndex - 1
                 sendLocal(response)
                 return
             case .suspend:
@@ -75,7 +78,9 @@ extension DownstreamConnection {
         guard phase == .filtering else { return }
         switch action {
         case .proceed: runRequestFilters(requestPhase)
-        case .respond(let response): sendLocal(response)
+        case .respond(let response):
+            observation.blockedBy = filterIndex - 1
+            sendLocal(response)
         case .suspend: exchange?.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action, requestPhase) }
         }
     }
@@ -132,6 +137,7 @@ extension DownstreamConnection {
             }
             swap(&exchange.response, &head)
         }
+        observeLocalResponse(status: head.status, bodyBytes: requestMethod == .head ? 0 : response.body.count)
         worker.scratch.removeAll(keepingCapacity: true)
         head.serialize(into: &worker.scratch)
         if requestMethod != .head { worker.scratch.append(contentsOf: response.body) }

@@ -50,7 +50,7 @@ extension DownstreamConnection {
         let host = headers.first("Host")
         if host == nil, let route = exchange.route {
             // HTTP/1.0 clients may omit Host; the upstream request is HTTP/1.1 and needs one.
-            let upstream = worker.runtime.upstreams[route.upstream]
+            let upstream = snapshot.runtime.upstreams[route.upstream]
             headers.add("Host", upstream.targets[0].description)
         }
         headers.removeHopByHop()
@@ -75,12 +75,14 @@ extension DownstreamConnection {
     /// then whatever body has arrived.
     func sendToUpstream() {
         guard let exchange, let route = exchange.route else { return }
-        let pool = worker.pools[route.upstream]
+        let pool = snapshot.pools[route.upstream]
         let target = pool.pickTarget()
         let connection: UpstreamConnection
         if let idle = pool.takeIdle(target: target) {
             connection = idle
+            observeUpstream(target: target, connecting: false)
         } else {
+            observeUpstream(target: target, connecting: true)
             connectAttempts += 1
             guard let fresh = pool.connect(target: target) else {
                 failUpstream(status: 502)
@@ -198,9 +200,11 @@ extension DownstreamConnection {
         guard let upstream, let exchange else { return }
         let events = Int32(events)
         if events & BEV_EVENT_CONNECTED != 0 {
+            observeUpstreamConnected()
             armResponseTimeout(upstream)
             return
         }
+        if let route = exchange.route { observeUpstreamTrouble(events, connected: upstream.isConnected, route: route) }
         let timedOut = events & BEV_EVENT_TIMEOUT != 0
         if case .awaitingHead = responseBody, !responseStarted, case .done = requestBody,
            exchange.request.method.isIdempotent, exchange.request.framing == .none,
@@ -208,8 +212,9 @@ extension DownstreamConnection {
             // Nothing came back: retry a failed connect on the next target, or a reused
             // connection the upstream had closed while idle on a fresh one.
             let wasReused = upstream.exchanges > 0
-            let targets = worker.pools[exchange.route!.upstream].upstream.targets.count
+            let targets = snapshot.pools[exchange.route!.upstream].upstream.targets.count
             if (!upstream.isConnected && connectAttempts < targets) || (wasReused && !timedOut) {
+                observeRetry(route: exchange.route!)
                 abandonUpstream()
                 sendToUpstream()
                 return
@@ -232,7 +237,7 @@ extension DownstreamConnection {
     func failUpstream(status: Int) {
         abandonUpstream()
         if let exchange, let route = exchange.route {
-            let upstreamName = worker.runtime.upstreams[route.upstream].name
+            let upstreamName = snapshot.runtime.upstreams[route.upstream].name
             exchange.emit(SecurityEvent(
                 name: "upstream-failure", action: .flagged, severity: .low, ruleID: "upstream.\(status)",
                 ruleName: status == 504 ? "upstream timed out" : "upstream unreachable or invalid", ruleCategory: "availability",
@@ -253,6 +258,7 @@ extension DownstreamConnection {
             return
         }
         if case .awaitingHead = responseBody {
+            observeFirstByte()
             while true {
                 let available = evbuffer_get_length(upstream.input)
                 guard available > 0 else { return }
@@ -293,7 +299,7 @@ extension DownstreamConnection {
         // An upstream may answer before it read the whole body (nginx's `return` does). If it keeps
         // the connection, it reads and drops the rest, which the gateway goes on forwarding; if
         // not, the rest of the body has nowhere to go and the client connection must close.
-        keepAliveAfterResponse = exchange.request.keepAlive && !worker.isDraining && (!bodyInFlight || upstreamReusable)
+        keepAliveAfterResponse = exchange.request.keepAlive && !isWindingDown && (!bodyInFlight || upstreamReusable)
         chunkedToClient = false
         exchange.response.headers.removeHopByHop()
         switch exchange.response.framing {
@@ -338,6 +344,7 @@ extension DownstreamConnection {
         var bodyNow = 0
         if !discardingResponseBody, case .contentLength(let remaining) = responseBody, let upstream {
             bodyNow = Int(min(Int64(evbuffer_get_length(upstream.input)), remaining))
+            observation.bytesOut += Int64(bodyNow)
             responseBody = .contentLength(remaining: remaining - Int64(bodyNow))
         }
         if bodyNow > 0, let upstream {
@@ -440,6 +447,7 @@ extension DownstreamConnection {
     /// Moves `count` raw body bytes from the upstream to the client (as one chunk when
     /// `chunked`), or into the capture when the body is being replaced.
     private func moveResponseBytes(from input: OpaquePointer, count: Int, chunked: Bool) {
+        observation.bytesOut += Int64(count)
         if discardingResponseBody {
             if let bytes = evbuffer_pullup(input, count) { capture(UnsafeRawBufferPointer(start: bytes, count: count)) }
             evbuffer_drain(input, count)
@@ -456,6 +464,7 @@ extension DownstreamConnection {
 
     /// Decoded body data: to the client (re-chunked for HTTP/1.1) or into the capture.
     private func deliverResponseData(_ data: UnsafeRawBufferPointer) {
+        observation.bytesOut += Int64(data.count)
         if discardingResponseBody {
             capture(data)
         } else if chunkedToClient {

@@ -42,7 +42,11 @@ final class DownstreamConnection {
     let bev: OpaquePointer
     let fd: Int32
     let peer: SocketAddress
-    let listenerIndex: Int
+    /// Into `snapshot.runtime.listeners`.
+    var listenerIndex: Int
+    /// The config the current (or next) exchange runs on; see ``adoptCurrentSnapshot()``.
+    var snapshot: WorkerSnapshot
+    var observation = ExchangeObservation()
     let isTLS: Bool
     /// The connection's `SSL` (owned by the bufferevent), nil over plain TCP.
     let ssl: OpaquePointer?
@@ -108,6 +112,7 @@ final class DownstreamConnection {
         self.fd = fd
         self.peer = peer
         self.listenerIndex = listenerIndex
+        self.snapshot = worker.snapshot
         self.isTLS = isTLS
         self.ssl = isTLS ? bufferevent_openssl_get_ssl(bev) : nil
         timer = LoopTimer(loop: worker.loop) { [unowned(unsafe) self] in self.timerFired() }
@@ -193,6 +198,7 @@ final class DownstreamConnection {
         let events = Int32(events)
         if events & BEV_EVENT_CONNECTED != 0 {
             handshakeDone = true  // TLS
+            worker.metrics.tlsHandshakes += 1
             return
         }
         if isTLS, !handshakeDone, events & (BEV_EVENT_ERROR | BEV_EVENT_EOF) != 0 {
@@ -264,6 +270,7 @@ final class DownstreamConnection {
     func sendProtocolError(status: Int, rule: String, reason: String, requestID clientRequestID: String? = nil) {
         timer.cancel()
         let requestID = clientRequestID ?? worker.requestIDs.make()
+        recordProtocolError(status: status, requestID: requestID)
         worker.events.publish(EventRecord(
             event: SecurityEvent(name: "protocol-violation", action: .blocked, severity: .medium,
                                  ruleID: "protocol.\(rule)", ruleName: reason, ruleCategory: "protocol",
@@ -298,7 +305,7 @@ final class DownstreamConnection {
         chunkedToClient = false
         discardingResponseBody = false
         connectAttempts = 0
-        guard keepAlive, !worker.isDraining else {
+        guard keepAlive, !isWindingDown else {
             closeWhenFlushed()
             return
         }
@@ -321,6 +328,7 @@ final class DownstreamConnection {
         if let route = exchange.route {
             for filter in route.filters.reversed() { filter.onLog(exchange) }
         }
+        recordExchange(exchange)
         for record in exchange.events { worker.events.publish(record) }
     }
 

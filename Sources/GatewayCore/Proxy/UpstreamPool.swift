@@ -8,8 +8,10 @@ final class UpstreamPool {
     unowned(unsafe) let worker: Worker
     let upstream: RuntimeConfig.RuntimeUpstream
     private var idle: [[UpstreamConnection]]
-    private var idleCount = 0
+    private(set) var idleCount = 0
     private var nextTarget = 0
+    /// A reload replaced this pool: connections coming back close instead of idling.
+    private(set) var isRetired = false
 
     init(worker: Worker, upstream: RuntimeConfig.RuntimeUpstream) {
         self.worker = worker
@@ -56,7 +58,7 @@ final class UpstreamPool {
 
     /// Takes a connection back after a clean exchange; beyond `max_idle`, or while draining, it closes.
     func release(_ connection: UpstreamConnection) {
-        guard idleCount < upstream.maxIdle, !worker.isDraining else {
+        guard idleCount < upstream.maxIdle, !worker.isDraining, !isRetired else {
             connection.close()
             return
         }
@@ -75,6 +77,12 @@ final class UpstreamPool {
             idleCount -= 1
         }
         connection.close()
+    }
+
+    /// A reload no longer uses this pool: idle connections close; busy ones close when released.
+    func retire() {
+        isRetired = true
+        closeIdle()
     }
 
     func closeIdle() {

@@ -23,7 +23,8 @@ public final class RuntimeConfig: Sendable {
         let tls: TLSServerContext?
     }
 
-    struct RuntimeUpstream: Sendable {
+    /// Equatable so a reload keeps a worker's pool (and its warm connections) for an unchanged upstream.
+    struct RuntimeUpstream: Sendable, Equatable {
         let name: String
         let targets: [SocketAddress]
         let maxIdle: Int
@@ -43,6 +44,11 @@ public final class RuntimeConfig: Sendable {
         limits.maxURIBytes = configuration.limits.maxURIBytes
         self.parserLimits = limits
         self.trustedProxies = configuration.trustedProxies
+    }
+
+    /// The index of the listener on `address`, if this config has one.
+    func listenerIndex(of address: SocketAddress) -> Int? {
+        listeners.firstIndex { $0.address == address }
     }
 
     /// Loads and validates `path` completely: YAML, the core schema, plugin names and settings,
@@ -87,6 +93,7 @@ public final class RuntimeConfig: Sendable {
         for route in configuration.routes {
             // The loader checked every reference; a missing one here means that filter failed to build.
             guard let upstream = upstreamIndex[route.upstream] else { continue }
+            let routeFilters = route.filters.filter { filters[$0] != nil }
             routes.append(Route(
                 name: route.name,
                 pathPrefix: route.pathPrefix,
@@ -94,8 +101,10 @@ public final class RuntimeConfig: Sendable {
                 methods: route.methods,
                 listeners: route.listeners.map { Set($0.compactMap { listenerIndex[$0] }) },
                 upstream: upstream,
-                filters: route.filters.compactMap { filters[$0] },
-                authFailureStatuses: route.authFailureStatuses))
+                filters: routeFilters.compactMap { filters[$0] },
+                filterNames: routeFilters,
+                authFailureStatuses: route.authFailureStatuses,
+                index: routes.count))
         }
         guard !diagnostics.hasErrors else { return nil }
         return RuntimeConfig(configuration: configuration, listeners: listeners, upstreams: upstreams, routes: routes,
