@@ -62,6 +62,8 @@ extension GatewayServer {
         let restartOnly = [
             ("workers", old.configuration.workers != new.configuration.workers),
             ("admin", old.configuration.admin?.address != new.configuration.admin?.address),
+            // Each worker's Redis client is made at start; key_prefix and limits do reload.
+            ("redis", old.configuration.redis.map(redisConnection) != new.configuration.redis.map(redisConnection)),
         ].filter(\.1).map(\.0)
         if !restartOnly.isEmpty {
             log("reload: changes to \(restartOnly.joined(separator: ", ")) take effect at the next restart")
@@ -160,4 +162,9 @@ final class Reloader: @unchecked Sendable {
             for completion in completions { completion(outcome) }
         }
     }
+}
+
+/// What a worker's Redis connection is made from.
+private func redisConnection(_ redis: RedisConfig) -> String {
+    "\(redis.address)|\(redis.database)|\(redis.password ?? "")|\(redis.timeout)|\(redis.circuitBreaker.failures)|\(redis.circuitBreaker.openFor)|\(redis.circuitBreaker.maxOpenFor)"
 }
