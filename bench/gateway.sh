@@ -16,6 +16,7 @@
 #                     gateway nginx-plain's work (the same security headers, CORS, preflight)
 #   ROUTE_FILTERS ["headers, cors"]  the filters of the route, in order ("" and
 #                     FILTERS_FILE=none: a bare proxy, no filters)
+#   EXTRA_FILTERS_FILE [none]  more entries (indented two spaces) appended under filters:
 #   EXTRA_CONFIG_FILE [none]  a YAML file appended verbatim to the config (top-level keys,
 #                     e.g. an `events:` section; see bench/events.sh)
 #   GW_DIR        [$BENCH_TMP/gateway]  where the config, pid file and log go (another
@@ -60,6 +61,10 @@ render_config() {
     if [[ -n "${FILTERS_FILE:-}" ]]; then
         [[ -r "$FILTERS_FILE" ]] || die "FILTERS_FILE $FILTERS_FILE not readable"
         filters="$(cat "$FILTERS_FILE")"
+    fi
+    if [[ -n "${EXTRA_FILTERS_FILE:-}" ]]; then
+        [[ -r "$EXTRA_FILTERS_FILE" ]] || die "EXTRA_FILTERS_FILE $EXTRA_FILTERS_FILE not readable"
+        filters="$filters"$'\n'"$(cat "$EXTRA_FILTERS_FILE")"
     fi
     local extra=""
     if [[ -n "$EXTRA_CONFIG_FILE" ]]; then

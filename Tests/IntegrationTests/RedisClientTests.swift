@@ -15,13 +15,15 @@ private final class ClientHarness {
     let client: RedisClient
     let logLines = LogLines()
 
-    init(_ redis: RedisServer, timeout: String = "100ms", breaker: String = "{ failures: 2, open_for: 200ms, max_open_for: 400ms }") throws {
+    /// `settings`: extra keys of the `redis:` mapping.
+    init(_ redis: RedisServer, address: String? = nil, settings: String = "",
+         breaker: String = "{ failures: 2, open_for: 200ms, max_open_for: 400ms }") throws {
         let diagnostics = ConfigDiagnostics()
         guard let config = ConfigLoader.parse(yaml: """
             listeners: [{ name: web, address: "127.0.0.1:8080" }]
             upstreams: { app: { targets: ["127.0.0.1:9000"] } }
             routes: [{ name: r, match: { path_prefix: / }, upstream: app }]
-            redis: { address: \(redis.address), timeout: \(timeout), circuit_breaker: \(breaker) }
+            redis: { address: "\(address ?? redis.address)", timeout: 100ms, circuit_breaker: \(breaker) \(settings) }
             """, path: "gateway.yaml", diagnostics: diagnostics)?.redis else { throw diagnostics }
         let lines = logLines
         client = RedisClient(loop: loop, config: config, log: { lines.add($0) })
@@ -111,6 +113,25 @@ struct RedisClientTests {
         }
         #expect(recovered, "\(harness.client.stats) \(harness.logLines.all)")
         #expect(!harness.client.isBreakerOpen)
+    }
+
+    @Test("AUTH and SELECT go ahead of the first call, over a unix socket too; a wrong password is logged")
+    func authAndDatabase() throws {
+        let redis = try RedisServer(options: ["--requirepass", "s3cret"])
+        defer { redis.stop() }
+        let db3 = try ClientHarness(redis, address: "unix:\(redis.socketPath)", settings: ", password: s3cret, database: 3")
+        #expect(db3.one("SET", "k", "v") == .success(.status("OK")))
+        #expect(db3.one("GET", "k") == .success(.string(Array("v".utf8))))
+        let db0 = try ClientHarness(redis, settings: ", password: s3cret")
+        #expect(db0.one("GET", "k") == .success(.null))
+        #expect(db0.one("SELECT", "3") == .success(.status("OK")))
+        #expect(db0.one("GET", "k") == .success(.string(Array("v".utf8))))
+
+        let wrong = try ClientHarness(redis, settings: ", password: nope")
+        guard case .success(.error(let message)) = wrong.one("GET", "k") else { Issue.record("expected an error reply"); return }
+        #expect(message.hasPrefix("NOAUTH"))
+        #expect(wrong.logLines.all.contains { $0.contains("setup command failed") && $0.contains("WRONGPASS") }, "\(wrong.logLines.all)")
+        #expect(!wrong.logLines.all.contains { $0.contains("nope") }, "the password must never be logged")
     }
 
     @Test("a killed server: calls fail fast, and the client reconnects once it is back")

@@ -12,19 +12,26 @@ final class RedisServer: @unchecked Sendable {
     let port: UInt16
     private let dir: TemporaryDirectory
     private var process: ChildProcess?
+    /// Extra `redis-server` options, e.g. `["--requirepass", "s3cret"]`.
+    private let options: [String]
 
-    init() throws {
+    init(options: [String] = []) throws {
         dir = try TemporaryDirectory(prefix: "gw-redis")
         port = try Ports.free()
+        self.options = options
         try start()
     }
 
     var address: String { "127.0.0.1:\(port)" }
 
+    /// The unix socket the server listens on besides its port.
+    var socketPath: String { dir.file("redis.sock") }
+
     func start() throws {
         let process = try ChildProcess.spawn(
             ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--dir", dir.path],
+             "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--dir", dir.path,
+             "--unixsocket", socketPath] + options,
             stdoutPath: dir.file("redis.log"), stderrPath: dir.file("redis.log"))
         self.process = process
         guard eventually(timeout: 20, { Ports.isAccepting(port: port) }) else {
