@@ -32,7 +32,9 @@ final class Worker: @unchecked Sendable {
         // Upstream heads get the same bounds as client heads.
         self.responseParser = HTTPResponseParser(limits: runtime.parserLimits)
         scratch.reserveCapacity(16384)
-        pools = runtime.upstreams.map { UpstreamPool(worker: self, upstream: $0) }
+        pools = runtime.upstreams.enumerated().map {
+            UpstreamPool(worker: self, upstream: $0.element, index: $0.offset, healthReports: runtime.upstreamHealth)
+        }
     }
 
     /// Starts accepting on already-bound sockets, one per listener of the runtime config.
@@ -53,7 +55,7 @@ final class Worker: @unchecked Sendable {
         draining = true
         for context in listeners { evconnlistener_free(context.listener) }
         listeners.removeAll()
-        for pool in pools { pool.closeIdle() }
+        for pool in pools { pool.stop() }
         flushHandshakeFailures()
         let deadline = LoopTimer(loop: loop) { [unowned self] in self.stopAfterDrain() }
         deadline.schedule(after: timeout)
