@@ -65,15 +65,10 @@ struct UpstreamBalancing {
         for i in 0..<6 { servers.append(try echoServer(gw.port, "?lc=\(i)") ?? "?") }
         #expect(servers == Array(repeating: idleName, count: 6), "busy \(busyName): \(servers)\n\(gw.diagnostics)")
         let r = try slow.readFinalResponse()
-        #expect(r.status == 200 && (try? r.json([String: AnyDecodable].self)) != nil)
+        #expect(r.status == 200 && r.bodyText.contains("slept_ms"), "\(r)")
         // Both idle again: requests alternate.
         let after = try (0..<4).map { try echoServer(gw.port, "?after=\($0)") ?? "?" }
         #expect(after.filter { $0 == "a" }.count == 2, "\(after)")
     }
 }
-}
-
-/// Decodes any JSON value (only to check that a body is JSON).
-struct AnyDecodable: Decodable {
-    init(from decoder: Decoder) throws {}
 }
