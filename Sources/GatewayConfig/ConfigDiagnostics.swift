@@ -66,6 +66,16 @@ public final class ConfigDiagnostics: Error, @unchecked Sendable, CustomStringCo
 
     public var hasErrors: Bool { lock.withLock { !recorded.isEmpty } }
 
+    private var recordedNotes: [ConfigError] = []
+
+    /// Records something the admin should know about a valid config (e.g. a fallback that is
+    /// in effect); printed by `gateway check` and at start-up, never fatal.
+    public func note(_ message: String, at location: ConfigLocation) {
+        lock.withLock { recordedNotes.append(ConfigError(message, at: location)) }
+    }
+
+    public var notes: [ConfigError] { lock.withLock { recordedNotes } }
+
     /// One `file:line:column: message` line per problem, in file order.
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }

@@ -26,7 +26,7 @@ struct ConfigurationDecoder {
 
     mutating func configuration(_ root: ConfigNode, sourceHash: String) -> GatewayConfiguration? {
         let keys = ["workers", "trusted_proxies", "listeners", "admin", "limits", "timeouts", "upstreams", "routes", "filters",
-                    "redis", "events"]
+                    "redis", "events", "access_log"]
         guard let m = root.mapping(d, keys: keys, required: ["listeners", "upstreams", "routes"], in: "the configuration") else {
             return nil
         }
@@ -44,7 +44,9 @@ struct ConfigurationDecoder {
             routes: m["routes"].map { items($0, "route").compactMap { route($0) } } ?? [],
             filters: m["filters"].map { filters($0) } ?? [],
             redis: redis,
-            events: m["events"].flatMap { events($0, redis: redis, redisDeclared: m["redis"] != nil) })
+            events: m["events"].flatMap { events($0, redis: redis, redisDeclared: m["redis"] != nil) },
+            accessLog: m["access_log"].flatMap { accessLog($0) },
+            source: root)
         checkReferences()
         return configuration
     }
@@ -92,10 +94,16 @@ struct ConfigurationDecoder {
     }
 
     private mutating func admin(_ node: ConfigNode) -> AdminConfig? {
-        guard let m = node.mapping(d, keys: ["address"], required: ["address"], in: "admin"),
+        guard let m = node.mapping(d, keys: ["address", "allow_remote"], required: ["address"], in: "admin"),
               let addressNode = m["address"], let address = claim(addressNode, for: "the admin listener")
         else { return nil }
-        return AdminConfig(address: address, location: addressNode.location)
+        let allowRemote = m["allow_remote"]?.bool(d) ?? false
+        // The admin endpoints are unauthenticated: only an explicit key exposes them beyond this host.
+        if !allowRemote, !address.ip.unmapped.isLoopback {
+            addressNode.error(d, "the admin address \(address) is not a loopback address; the admin endpoints have no "
+                + "authentication, so use 127.0.0.1 or [::1], or set 'allow_remote: true' to expose them")
+        }
+        return AdminConfig(address: address, allowRemote: allowRemote, location: addressNode.location)
     }
 
     /// Reads a listening address, reporting it if an earlier listener has it.
@@ -131,7 +139,7 @@ struct ConfigurationDecoder {
         let settings: [(key: String, field: WritableKeyPath<TimeoutsConfig, Duration>)] = [
             ("header", \.header), ("idle", \.idle), ("body", \.body), ("send", \.send),
             ("upstream_connect", \.upstreamConnect), ("upstream_response", \.upstreamResponse),
-            ("upstream_idle", \.upstreamIdle), ("tunnel_idle", \.tunnelIdle),
+            ("upstream_idle", \.upstreamIdle), ("tunnel_idle", \.tunnelIdle), ("drain", \.drain),
         ]
         var timeouts = TimeoutsConfig()
         guard let m = node.mapping(d, keys: settings.map(\.key), in: "timeouts") else { return timeouts }

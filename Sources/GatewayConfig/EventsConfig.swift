@@ -13,8 +13,20 @@ public struct RedisConfig: Sendable {
     public var database = 0
     /// Prepended to every key the gateway writes, so several gateways can share a server.
     public var keyPrefix = ""
+    /// `circuit_breaker`: when request-path callers stop waiting on a failing server.
+    public var circuitBreaker = CircuitBreakerConfig()
     /// The `redis` mapping.
     public var location: ConfigLocation
+}
+
+/// `redis.circuit_breaker`: after `failures` failed calls in a row (timeouts, lost connection),
+/// calls fail at once for `open_for`, then one probe goes out; while probes fail the wait
+/// doubles up to `max_open_for`.
+public struct CircuitBreakerConfig: Sendable {
+    public var failures = 3
+    public var openFor: Duration = .seconds(1)
+    public var maxOpenFor: Duration = .seconds(30)
+    public init() {}
 }
 
 /// Where Redis listens: `host:port` (the name resolved when loaded) or `unix:/path`.
@@ -133,7 +145,7 @@ public struct SyslogSinkConfig: Sendable {
 
 extension ConfigurationDecoder {
     func redis(_ node: ConfigNode) -> RedisConfig? {
-        let keys = ["address", "timeout", "password", "database", "key_prefix"]
+        let keys = ["address", "timeout", "password", "database", "key_prefix", "circuit_breaker"]
         guard let m = node.mapping(d, keys: keys, required: ["address"], in: "redis") else { return nil }
         let address = m["address"].flatMap(redisAddress)
         var redis = address.map { RedisConfig(address: $0, location: m.location) }
@@ -141,7 +153,20 @@ extension ConfigurationDecoder {
         if let password = m["password"]?.string(d) { redis?.password = password }
         if let database = m["database"]?.int(d, range: 0...Int(Int32.max)) { redis?.database = database }
         if let prefix = m["key_prefix"]?.string(d) { redis?.keyPrefix = prefix }
+        if let node = m["circuit_breaker"], let breaker = circuitBreaker(node) { redis?.circuitBreaker = breaker }
         return redis
+    }
+
+    private func circuitBreaker(_ node: ConfigNode) -> CircuitBreakerConfig? {
+        guard let m = node.mapping(d, keys: ["failures", "open_for", "max_open_for"], in: "redis.circuit_breaker") else { return nil }
+        var breaker = CircuitBreakerConfig()
+        if let failures = m["failures"]?.int(d, range: 1...1000) { breaker.failures = failures }
+        if let openFor = m["open_for"]?.duration(d) { breaker.openFor = openFor }
+        if let maxOpenFor = m["max_open_for"]?.duration(d) { breaker.maxOpenFor = maxOpenFor }
+        if breaker.maxOpenFor < breaker.openFor {
+            m["max_open_for"]?.error(d, "max_open_for (\(breaker.maxOpenFor)) is shorter than open_for (\(breaker.openFor))")
+        }
+        return breaker
     }
 
     private func redisAddress(_ node: ConfigNode) -> RedisAddress? {

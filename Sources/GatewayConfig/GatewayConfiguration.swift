@@ -27,6 +27,10 @@ public struct GatewayConfiguration: Sendable {
     public var redis: RedisConfig?
     /// Nil when the config has no `events:` section (events go to stderr).
     public var events: EventsConfig?
+    /// Nil when the config has no `access_log:` section (no access log).
+    public var accessLog: AccessLogConfig?
+    /// The parsed file, for showing the running config (`/config`, secrets redacted).
+    public var source: ConfigNode?
 }
 
 /// A `listeners:` entry.
@@ -73,7 +77,10 @@ public enum TLSVersion: String, Sendable, CaseIterable {
 
 /// The `admin:` section.
 public struct AdminConfig: Sendable {
+    /// Loopback unless `allow_remote` is set: the admin endpoints have no authentication.
     public var address: SocketAddress
+    /// `allow_remote`: permits a non-loopback `address`.
+    public var allowRemote = false
     /// The `address` value.
     public var location: ConfigLocation
 }
@@ -112,6 +119,8 @@ public struct TimeoutsConfig: Sendable, Equatable {
     public var upstreamIdle: Duration = .seconds(60)
     /// A WebSocket (or other upgraded) tunnel with no bytes either way closes after this.
     public var tunnelIdle: Duration = .seconds(3600)
+    /// After SIGTERM/SIGINT, how long in-flight exchanges get to finish before the gateway closes them.
+    public var drain: Duration = .seconds(30)
 
     public init() {}
 }

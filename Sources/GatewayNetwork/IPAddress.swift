@@ -36,6 +36,14 @@ public enum IPAddress: Hashable, Sendable {
         return self
     }
 
+    /// In 127.0.0.0/8 or `::1`: traffic that never leaves the host.
+    public var isLoopback: Bool {
+        switch self {
+        case .v4(let address): address >> 24 == 127
+        case .v6(let high, let low): high == 0 && low == 1
+        }
+    }
+
     /// 32 or 128.
     var bitWidth: Int {
         if case .v4 = self { return 32 }

@@ -18,12 +18,16 @@ public final class FilterTester {
     public let loop: EventLoop
     private let route: Route
     private var requestCount = 0
+    /// The exchanges' Redis client, when the configuration has a `redis:` section.
+    public let redis: RedisClient?
 
-    /// Wraps an existing filter instance.
-    public init(_ filter: any Filter) {
+    /// Wraps an existing filter instance; with `redis`, exchanges get a client for it on ``loop``.
+    public init(_ filter: any Filter, redis: RedisConfig? = nil) {
         self.filter = filter
-        self.loop = EventLoop()
+        let loop = EventLoop()
+        self.loop = loop
         self.route = Route(name: "test", pathPrefix: "/", hosts: [], methods: [], listeners: nil, upstream: 0, filters: [filter])
+        self.redis = redis.map { RedisClient(loop: loop, config: $0, log: { _ in }) }
     }
 
     /// Builds the filter from `settings`, the YAML of a `filters:` entry without its `plugin:` key.
@@ -35,7 +39,7 @@ public final class FilterTester {
               let filter = plugin.makeFilter(settings: node, context: PluginContext(filterName: "test", configuration: gateway), diagnostics: diagnostics),
               !diagnostics.hasErrors
         else { throw diagnostics }
-        self.init(filter)
+        self.init(filter, redis: gateway.redis)
     }
 
     /// The diagnostics a plugin reports for `settings`: empty when they are valid.
@@ -71,14 +75,20 @@ public final class FilterTester {
         if body { head.framing = .contentLength(1) }
         requestCount += 1
         let ip = IPAddress(clientIP)!
-        return Exchange(request: head, requestID: "test-\(requestCount)", clientIP: ip, clientIPSource: .peer,
-                        peer: SocketAddress(ip: ip, port: 40000), isTLS: tls, route: route, loop: loop)
+        let exchange = Exchange(request: head, requestID: "test-\(requestCount)", clientIP: ip, clientIPSource: .peer,
+                                peer: SocketAddress(ip: ip, port: 40000), isTLS: tls, route: route, loop: loop)
+        exchange.redis = redis
+        return exchange
     }
 
     /// Runs the request-head phase. A filter that suspends is waited for, running the loop,
     /// up to `timeout`; nil means it never resumed.
     public func requestHead(_ exchange: Exchange, timeout: Duration = .seconds(5)) -> FilterAction? {
-        let action = filter.onRequestHead(exchange)
+        awaitResume(exchange, filter.onRequestHead(exchange), timeout: timeout)
+    }
+
+    /// Runs the loop until a suspended filter resumes `exchange` (or `timeout`).
+    private func awaitResume(_ exchange: Exchange, _ action: FilterAction, timeout: Duration) -> FilterAction? {
         guard case .suspend = action else { return action }
         var resumed: FilterAction?
         exchange.resumeHandler = { resumed = $0 }
@@ -92,11 +102,14 @@ public final class FilterTester {
     }
 
     /// Runs the request-body phase with `body` as what the gateway read (`complete`: all of it),
-    /// as it does after a head phase that called ``Exchange/inspectRequestBody(upTo:)``.
-    public func requestBody(_ exchange: Exchange, _ body: [UInt8], complete: Bool = true) -> FilterAction {
+    /// as it does after a head phase that called ``Exchange/inspectRequestBody(upTo:)``. A
+    /// filter that suspends is waited for like in ``requestHead(_:timeout:)``; `.suspend` means
+    /// it never resumed.
+    public func requestBody(_ exchange: Exchange, _ body: [UInt8], complete: Bool = true,
+                            timeout: Duration = .seconds(5)) -> FilterAction {
         exchange.requestBody = body
         exchange.isRequestBodyComplete = complete
-        return filter.onRequestBody(exchange)
+        return awaitResume(exchange, filter.onRequestBody(exchange), timeout: timeout) ?? .suspend
     }
 
     /// Runs the upstream-request phase and returns the head that would go upstream.

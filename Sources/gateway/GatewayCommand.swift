@@ -16,6 +16,7 @@ struct GatewayCommand: ParsableCommand {
 func loadRuntime(path: String) throws -> RuntimeConfig {
     switch RuntimeConfig.load(path: path, registry: .builtIn) {
     case .success(let runtime):
+        for note in runtime.notes { printError("\(note.location): note: \(note.message)") }
         return runtime
     case .failure(let diagnostics):
         for error in diagnostics.errors { printError(error.description) }
@@ -30,7 +31,7 @@ func printError(_ message: String) {
 }
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the gateway in the foreground; SIGTERM or SIGINT drain and exit.")
+    static let configuration = CommandConfiguration(abstract: "Run the gateway in the foreground; SIGHUP reloads the config, SIGUSR1 reopens log files, SIGTERM or SIGINT drain and exit.")
 
     @Option(name: .long, help: "Path to the gateway YAML config.")
     var config: String
@@ -39,20 +40,32 @@ struct Run: ParsableCommand {
         let runtime = try loadRuntime(path: config)
         let log: @Sendable (String) -> Void = { printError("gateway: " + $0) }
         var events: EventDispatcher?
-        if let eventsConfig = runtime.configuration.events {
-            do {
-                events = try EventDispatcher(config: eventsConfig, observerName: hostName(), log: log)
-            } catch {
-                printError("gateway: \(error)")
-                throw ExitCode(1)
-            }
-            events?.start()
-        }
-        // After run() returns the workers have drained: what they published is flushed or spooled.
-        defer { events?.stop() }
-        let server = GatewayServer(runtime: runtime, events: events, log: log)
+        var accessLog: AccessLogWriter?
         do {
-            try server.run(onReopen: { events?.reopen() })
+            if let eventsConfig = runtime.configuration.events {
+                events = try EventDispatcher(config: eventsConfig, observerName: hostName(), log: log)
+            }
+            if let accessLogConfig = runtime.configuration.accessLog {
+                accessLog = try AccessLogWriter(config: accessLogConfig, log: log)
+            }
+        } catch {
+            printError("gateway: \(error)")
+            throw ExitCode(1)
+        }
+        events?.start()
+        accessLog?.start()
+        // After run() returns the workers have drained: what they published is flushed or spooled.
+        defer {
+            accessLog?.stop()
+            events?.stop()
+        }
+        let server = GatewayServer(runtime: runtime, events: events, accessLog: accessLog, log: log)
+        let path = config
+        do {
+            try server.run(onReopen: {
+                events?.reopen()
+                accessLog?.reopen()
+            }, loadConfig: { RuntimeConfig.load(path: path, registry: .builtIn) })
         } catch {
             printError("gateway: \(error)")
             throw ExitCode(1)

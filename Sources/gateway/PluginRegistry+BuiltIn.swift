@@ -2,6 +2,7 @@ import CORS
 import ErrorPages
 import GatewayCore
 import IPAccess
+import RateLimit
 import SecurityHeaders
 
 extension PluginRegistry {
@@ -12,6 +13,7 @@ extension PluginRegistry {
             CORSPlugin.self,
             IPAccessPlugin.self,
             ErrorPagesPlugin.self,
+            RateLimitPlugin.self,
         ])
     }
 }

@@ -34,6 +34,9 @@ public final class Exchange: @unchecked Sendable {
     public package(set) var isLocalResponse = false
     /// Free-form labels filters attach (e.g. "geo:new-country"); they go to logs and events.
     public var tags: [String] = []
+    /// The worker's client for the top-level `redis:` server; nil when the config has none.
+    /// Call it from the exchange's loop; completions run there too.
+    public package(set) var redis: RedisClient?
     /// Per-filter storage for state that must survive a suspension.
     public var storage: [ObjectIdentifier: any Sendable] = [:]
 

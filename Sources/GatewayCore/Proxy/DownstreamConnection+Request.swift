@@ -6,7 +6,9 @@ import GatewayNetwork
 extension DownstreamConnection {
     /// A head was parsed into `head`: route it, run the request filters, then proxy.
     func startExchange() {
-        let runtime = worker.runtime
+        adoptCurrentSnapshot()
+        observeExchangeStart()
+        let runtime = snapshot.runtime
         let requestID = head.headers.withFirst("X-Request-ID") { value in
             RequestIDGenerator.isAcceptable(value) ? String(decoding: value, as: UTF8.self) : nil
         } ?? nil
@@ -25,6 +27,7 @@ extension DownstreamConnection {
         let exchange = Exchange(
             request: HTTPRequestHead(), requestID: requestID ?? worker.requestIDs.make(), clientIP: clientIP,
             clientIPSource: source, peer: peer, isTLS: isTLS, route: route, loop: worker.loop)
+        exchange.redis = worker.redis
         // The connection's heads move into the exchange and back at its end: their buffers are reused.
         swap(&head, &exchange.request)
         swap(&responseHead, &exchange.response)
@@ -55,6 +58,7 @@ extension DownstreamConnection {
             case .proceed:
                 continue
             case .respond(let response):
+                observation.blockedBy = filterIndex - 1
                 sendLocal(response)
                 return
             case .suspend:
@@ -74,7 +78,9 @@ extension DownstreamConnection {
         guard phase == .filtering else { return }
         switch action {
         case .proceed: runRequestFilters(requestPhase)
-        case .respond(let response): sendLocal(response)
+        case .respond(let response):
+            observation.blockedBy = filterIndex - 1
+            sendLocal(response)
         case .suspend: exchange?.resumeHandler = { [unowned(unsafe) self] action in self.resumeFilters(action, requestPhase) }
         }
     }
@@ -131,6 +137,7 @@ extension DownstreamConnection {
             }
             swap(&exchange.response, &head)
         }
+        observeLocalResponse(status: head.status, bodyBytes: requestMethod == .head ? 0 : response.body.count)
         worker.scratch.removeAll(keepingCapacity: true)
         head.serialize(into: &worker.scratch)
         if requestMethod != .head { worker.scratch.append(contentsOf: response.body) }

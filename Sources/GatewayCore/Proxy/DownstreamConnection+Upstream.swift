@@ -51,7 +51,7 @@ extension DownstreamConnection {
         let host = headers.first("Host")
         if host == nil, let route = exchange.route {
             // HTTP/1.0 clients may omit Host; the upstream request is HTTP/1.1 and needs one.
-            let upstream = worker.runtime.upstreams[route.upstream]
+            let upstream = snapshot.runtime.upstreams[route.upstream]
             headers.add("Host", upstream.targets[0].address.description)
         }
         // An upgrade (WebSocket) travels on: Connection and Upgrade are hop-by-hop, so they are
@@ -85,7 +85,7 @@ extension DownstreamConnection {
     /// and writes the request head, then whatever body has arrived.
     func sendToUpstream() {
         guard let exchange, let route = exchange.route else { return }
-        let pool = worker.pools[route.upstream]
+        let pool = snapshot.pools[route.upstream]
         guard let target = pool.pickTarget(excluding: triedTargets) else {
             failUpstream(status: 502)
             return
@@ -93,7 +93,9 @@ extension DownstreamConnection {
         let connection: UpstreamConnection
         if let idle = pool.takeIdle(target: target) {
             connection = idle
+            observeUpstream(target: target, connecting: false)
         } else {
+            observeUpstream(target: target, connecting: true)
             connectAttempts += 1
             guard let fresh = pool.connect(target: target) else {
                 failUpstream(status: 502)
@@ -221,9 +223,11 @@ extension DownstreamConnection {
         }
         let events = Int32(events)
         if events & BEV_EVENT_CONNECTED != 0 {
+            observeUpstreamConnected()
             armResponseTimeout(upstream)
             return
         }
+        if let route = exchange.route { observeUpstreamTrouble(events, connected: upstream.isConnected, route: route) }
         let timedOut = events & BEV_EVENT_TIMEOUT != 0
         var awaitingHead = false
         if case .awaitingHead = responseBody, !responseStarted { awaitingHead = true }
@@ -242,6 +246,7 @@ extension DownstreamConnection {
             let failedFresh = connectAttempts < targets && (!upstream.isConnected || !timedOut)
             if staleReuse || failedFresh {
                 if !staleReuse, upstream.target < 64 { triedTargets |= 1 << UInt64(upstream.target) }
+                observeRetry(route: exchange.route!)
                 abandonUpstream()
                 sendToUpstream()
                 return
@@ -265,7 +270,7 @@ extension DownstreamConnection {
     func failUpstream(status: Int, reason: String? = nil) {
         abandonUpstream()
         if let exchange, let route = exchange.route {
-            let upstreamName = worker.runtime.upstreams[route.upstream].name
+            let upstreamName = snapshot.runtime.upstreams[route.upstream].name
             var details = ["upstream": upstreamName]
             if let reason { details["tls_error"] = reason }
             exchange.emit(SecurityEvent(
@@ -293,6 +298,7 @@ extension DownstreamConnection {
             return
         }
         if case .awaitingHead = responseBody {
+            observeFirstByte()
             while true {
                 let available = evbuffer_get_length(upstream.input)
                 guard available > 0 else { return }
@@ -342,7 +348,7 @@ extension DownstreamConnection {
         // An upstream may answer before it read the whole body (nginx's `return` does). If it keeps
         // the connection, it reads and drops the rest, which the gateway goes on forwarding; if
         // not, the rest of the body has nowhere to go and the client connection must close.
-        keepAliveAfterResponse = exchange.request.keepAlive && !worker.isDraining && (!bodyInFlight || upstreamReusable)
+        keepAliveAfterResponse = exchange.request.keepAlive && !isWindingDown && (!bodyInFlight || upstreamReusable)
         chunkedToClient = false
         exchange.response.headers.removeHopByHop()
         switch exchange.response.framing {
@@ -387,6 +393,7 @@ extension DownstreamConnection {
         var bodyNow = 0
         if !discardingResponseBody, case .contentLength(let remaining) = responseBody, let upstream {
             bodyNow = Int(min(Int64(evbuffer_get_length(upstream.input)), remaining))
+            observation.bytesOut += Int64(bodyNow)
             responseBody = .contentLength(remaining: remaining - Int64(bodyNow))
         }
         if bodyNow > 0, let upstream {
@@ -489,6 +496,7 @@ extension DownstreamConnection {
     /// Moves `count` raw body bytes from the upstream to the client (as one chunk when
     /// `chunked`), or into the capture when the body is being replaced.
     private func moveResponseBytes(from input: OpaquePointer, count: Int, chunked: Bool) {
+        observation.bytesOut += Int64(count)
         if discardingResponseBody {
             if let bytes = evbuffer_pullup(input, count) { capture(UnsafeRawBufferPointer(start: bytes, count: count)) }
             evbuffer_drain(input, count)
@@ -505,6 +513,7 @@ extension DownstreamConnection {
 
     /// Decoded body data: to the client (re-chunked for HTTP/1.1) or into the capture.
     private func deliverResponseData(_ data: UnsafeRawBufferPointer) {
+        observation.bytesOut += Int64(data.count)
         if discardingResponseBody {
             capture(data)
         } else if chunkedToClient {

@@ -44,7 +44,11 @@ final class DownstreamConnection {
     let bev: OpaquePointer
     let fd: Int32
     let peer: SocketAddress
-    let listenerIndex: Int
+    /// Into `snapshot.runtime.listeners`.
+    var listenerIndex: Int
+    /// The config the current (or next) exchange runs on; see ``adoptCurrentSnapshot()``.
+    var snapshot: WorkerSnapshot
+    var observation = ExchangeObservation()
     let isTLS: Bool
     /// The connection's `SSL` (owned by the bufferevent), nil over plain TCP.
     let ssl: OpaquePointer?
@@ -114,6 +118,7 @@ final class DownstreamConnection {
         self.fd = fd
         self.peer = peer
         self.listenerIndex = listenerIndex
+        self.snapshot = worker.snapshot
         self.isTLS = isTLS
         self.ssl = isTLS ? bufferevent_openssl_get_ssl(bev) : nil
         timer = LoopTimer(loop: worker.loop) { [unowned(unsafe) self] in self.timerFired() }
@@ -202,6 +207,7 @@ final class DownstreamConnection {
         let events = Int32(events)
         if events & BEV_EVENT_CONNECTED != 0 {
             handshakeDone = true  // TLS
+            worker.metrics.tlsHandshakes += 1
             return
         }
         if phase == .tunneling {
@@ -277,6 +283,7 @@ final class DownstreamConnection {
     func sendProtocolError(status: Int, rule: String, reason: String, requestID clientRequestID: String? = nil) {
         timer.cancel()
         let requestID = clientRequestID ?? worker.requestIDs.make()
+        recordProtocolError(status: status, requestID: requestID)
         worker.events.publish(EventRecord(
             event: SecurityEvent(name: "protocol-violation", action: .blocked, severity: .medium,
                                  ruleID: "protocol.\(rule)", ruleName: reason, ruleCategory: "protocol",
@@ -311,7 +318,7 @@ final class DownstreamConnection {
         chunkedToClient = false
         discardingResponseBody = false
         connectAttempts = 0
-        guard keepAlive, !worker.isDraining else {
+        guard keepAlive, !isWindingDown else {
             closeWhenFlushed()
             return
         }
@@ -334,6 +341,7 @@ final class DownstreamConnection {
         if let route = exchange.route {
             for filter in route.filters.reversed() { filter.onLog(exchange) }
         }
+        recordExchange(exchange)
         for record in exchange.events { worker.events.publish(record) }
     }
 

@@ -7,29 +7,46 @@ import GatewayNetwork
 /// target, and per target the idle keep-alive connections, most recently used first.
 final class UpstreamPool {
     unowned(unsafe) let worker: Worker
-    let upstream: RuntimeConfig.RuntimeUpstream
+    /// Replaced by ``adopt(_:index:)`` with an equal upstream of a reloaded config.
+    private(set) var upstream: RuntimeConfig.RuntimeUpstream
     /// The upstream's position in the config, for health reports.
-    let index: Int
-    private let healthReports: UpstreamHealth
+    private var index: Int
+    private var healthReports: UpstreamHealth
     private var idle: [[UpstreamConnection]]
-    private var idleCount = 0
+    private(set) var idleCount = 0
     var balancer: UpstreamBalancer
     private(set) var health: TargetHealth
     private var checker: UpstreamHealthChecker?
+    /// A reload replaced this pool: connections coming back close instead of idling.
+    private(set) var isRetired = false
 
-    init(worker: Worker, upstream: RuntimeConfig.RuntimeUpstream, index: Int, healthReports: UpstreamHealth) {
+    /// The pool for upstream `index` of `runtime`, with fresh health state; active checks start at once.
+    init(worker: Worker, runtime: RuntimeConfig, index: Int) {
+        let upstream = runtime.upstreams[index]
         self.worker = worker
         self.upstream = upstream
         self.index = index
-        self.healthReports = healthReports
+        healthReports = runtime.upstreamHealth
         idle = Array(repeating: [], count: upstream.targets.count)
         balancer = UpstreamBalancer(weights: upstream.targets.map(\.weight), leastConnections: upstream.balance == .leastConnections)
-        let timeouts = worker.runtime.configuration.timeouts
+        let timeouts = runtime.configuration.timeouts
         health = TargetHealth(targets: upstream.targets.count, config: upstream.health,
                               probeWindow: timeouts.upstreamConnect + timeouts.upstreamResponse)
         // Workers start at different points of the rotation so N workers do not all hit the first target first.
         for _ in 0..<(worker.index % max(upstream.targets.count, 1)) { _ = balancer.pick { _ in true } }
         if let check = upstream.health.check { checker = UpstreamHealthChecker(pool: self, check: check) }
+    }
+
+    /// A reload kept this pool for an equal upstream (at `index` of `runtime`): new connections
+    /// use the reloaded TLS context (its certificate files were read again), and health changes
+    /// go to the new config's ``UpstreamHealth``, which first learns the targets this worker has out.
+    func adopt(_ runtime: RuntimeConfig, index: Int) {
+        upstream = runtime.upstreams[index]
+        self.index = index
+        healthReports = runtime.upstreamHealth
+        for target in health.states.indices where health.states[target].isOut {
+            healthReports.report(upstream: index, target: target, isUp: false)
+        }
     }
 
     /// The warmest idle connection to `target`, if any.
@@ -131,7 +148,7 @@ final class UpstreamPool {
 
     /// Takes a connection back after a clean exchange; beyond `max_idle`, or while draining, it closes.
     func release(_ connection: UpstreamConnection) {
-        guard idleCount < upstream.maxIdle, !worker.isDraining else {
+        guard idleCount < upstream.maxIdle, !worker.isDraining, !isRetired else {
             connection.close()
             return
         }
@@ -152,7 +169,15 @@ final class UpstreamPool {
         connection.close()
     }
 
-    /// Draining: idle connections close and active checks stop (their timer must not outlive the loop).
+    /// A reload no longer uses this pool: idle connections close, busy ones close when released,
+    /// and active checks stop.
+    func retire() {
+        isRetired = true
+        stop()
+    }
+
+    /// Draining or retired: idle connections close and active checks stop (their timer must not
+    /// outlive the loop).
     func stop() {
         for connections in idle { for connection in connections { connection.close() } }
         idle = Array(repeating: [], count: idle.count)

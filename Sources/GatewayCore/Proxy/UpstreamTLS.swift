@@ -6,11 +6,18 @@ import GatewayNetwork
 /// The client-side TLS configuration of one upstream: one `SSL_CTX` built when the config
 /// loads (CA store, TLS 1.2+, ALPN http/1.1, optional client certificate), shared by every
 /// worker; each connection gets an `SSL` with its server name and hostname check.
-final class UpstreamTLSContext: @unchecked Sendable {
+///
+/// Two contexts are equal when built from the same settings (verify, server name, CA, client
+/// certificate and key paths), so a reload keeps the pool of an upstream whose TLS settings
+/// did not change; the pool then takes the new context, whose files were read again.
+final class UpstreamTLSContext: @unchecked Sendable, Equatable {
     private let ctx: OpaquePointer
     let verify: Bool
     /// Overrides each target's host as SNI and verified name.
     let serverName: String?
+    private let caPath: String?
+    private let certPath: String?
+    private let keyPath: String?
 
     init?(_ config: UpstreamTLSConfig, upstream: String, diagnostics: ConfigDiagnostics) {
         guard let ctx = SSL_CTX_new(TLS_client_method()) else {
@@ -20,6 +27,9 @@ final class UpstreamTLSContext: @unchecked Sendable {
         self.ctx = ctx
         verify = config.verify
         serverName = config.serverName
+        caPath = config.caPath
+        certPath = config.certPath
+        keyPath = config.keyPath
         _ = gw_ssl_ctx_set_min_proto_version(ctx, TLS1_2_VERSION)
         SSL_CTX_set_options(ctx, gw_ssl_hardened_options())
         // The bufferevent retries a partial SSL_write from wherever its buffer then is.
@@ -50,6 +60,11 @@ final class UpstreamTLSContext: @unchecked Sendable {
     }
 
     deinit { SSL_CTX_free(ctx) }
+
+    static func == (lhs: UpstreamTLSContext, rhs: UpstreamTLSContext) -> Bool {
+        lhs.verify == rhs.verify && lhs.serverName == rhs.serverName && lhs.caPath == rhs.caPath
+            && lhs.certPath == rhs.certPath && lhs.keyPath == rhs.keyPath
+    }
 
     /// A client `SSL` for a connection to a target written as `host`: SNI (never an IP literal),
     /// and with verification on, the certificate must match that name or address.

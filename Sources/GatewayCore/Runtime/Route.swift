@@ -13,12 +13,17 @@ public final class Route: Sendable {
     let upstream: Int
     /// Filters in request order.
     public let filters: [any Filter]
+    /// The `filters:` entry names of ``filters``, for the access log and metrics.
+    public let filterNames: [String]
+    /// Position in its runtime config's routes (per-worker metrics are indexed by it).
+    let index: Int
     /// Upstream statuses that raise an `auth-failure` event (`auth_failure_statuses`).
     let authFailureStatuses: [Int]
 
     /// `hosts` and `methods` empty: any.
     package init(name: String, pathPrefix: String, hosts: [String], methods: [String], listeners: Set<Int>?,
-                 upstream: Int, filters: [any Filter], authFailureStatuses: [Int] = []) {
+                 upstream: Int, filters: [any Filter], filterNames: [String] = [], authFailureStatuses: [Int] = [],
+                 index: Int = 0) {
         self.name = name
         self.pathPrefix = pathPrefix
         self.pathPrefixBytes = Array(pathPrefix.utf8)
@@ -27,6 +32,8 @@ public final class Route: Sendable {
         self.listeners = listeners
         self.upstream = upstream
         self.filters = filters
+        self.filterNames = filterNames
+        self.index = index
         self.authFailureStatuses = authFailureStatuses
     }
 }

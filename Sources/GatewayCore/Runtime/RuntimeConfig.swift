@@ -8,6 +8,8 @@ import GatewayNetwork
 /// Built off the event loops; a reload builds a new one and swaps it in whole, or keeps the old.
 public final class RuntimeConfig: Sendable {
     public let configuration: GatewayConfiguration
+    /// What the config's plugins want the admin to know (``ConfigDiagnostics/note(_:at:)``).
+    public let notes: [ConfigError]
     let listeners: [RuntimeListener]
     let upstreams: [RuntimeUpstream]
     let routes: [Route]
@@ -23,7 +25,10 @@ public final class RuntimeConfig: Sendable {
         let tls: TLSServerContext?
     }
 
-    struct RuntimeUpstream: Sendable {
+    /// Equatable so a reload keeps a worker's pool (its warm connections, balancer and health
+    /// state) for an unchanged upstream: same name, targets with their weights, `max_idle`,
+    /// balance, health settings and TLS settings. Any other change gets a new pool.
+    struct RuntimeUpstream: Sendable, Equatable {
         let name: String
         let targets: [UpstreamTarget]
         let maxIdle: Int
@@ -33,8 +38,10 @@ public final class RuntimeConfig: Sendable {
         let tls: UpstreamTLSContext?
     }
 
-    private init(configuration: GatewayConfiguration, listeners: [RuntimeListener], upstreams: [RuntimeUpstream], routes: [Route]) {
+    private init(configuration: GatewayConfiguration, listeners: [RuntimeListener], upstreams: [RuntimeUpstream], routes: [Route],
+                 notes: [ConfigError]) {
         self.configuration = configuration
+        self.notes = notes
         self.listeners = listeners
         self.upstreams = upstreams
         self.routes = routes
@@ -46,6 +53,11 @@ public final class RuntimeConfig: Sendable {
         self.parserLimits = limits
         self.trustedProxies = configuration.trustedProxies
         self.upstreamHealth = UpstreamHealth(upstreams: configuration.upstreams, workers: configuration.workers)
+    }
+
+    /// The index of the listener on `address`, if this config has one.
+    func listenerIndex(of address: SocketAddress) -> Int? {
+        listeners.firstIndex { $0.address == address }
     }
 
     /// Loads and validates `path` completely: YAML, the core schema, plugin names and settings,
@@ -92,6 +104,7 @@ public final class RuntimeConfig: Sendable {
         for route in configuration.routes {
             // The loader checked every reference; a missing one here means that filter failed to build.
             guard let upstream = upstreamIndex[route.upstream] else { continue }
+            let routeFilters = route.filters.filter { filters[$0] != nil }
             routes.append(Route(
                 name: route.name,
                 pathPrefix: route.pathPrefix,
@@ -99,10 +112,13 @@ public final class RuntimeConfig: Sendable {
                 methods: route.methods,
                 listeners: route.listeners.map { Set($0.compactMap { listenerIndex[$0] }) },
                 upstream: upstream,
-                filters: route.filters.compactMap { filters[$0] },
-                authFailureStatuses: route.authFailureStatuses))
+                filters: routeFilters.compactMap { filters[$0] },
+                filterNames: routeFilters,
+                authFailureStatuses: route.authFailureStatuses,
+                index: routes.count))
         }
         guard !diagnostics.hasErrors else { return nil }
-        return RuntimeConfig(configuration: configuration, listeners: listeners, upstreams: upstreams, routes: routes)
+        return RuntimeConfig(configuration: configuration, listeners: listeners, upstreams: upstreams, routes: routes,
+                             notes: diagnostics.notes)
     }
 }

@@ -39,6 +39,11 @@ final class RedisServer: @unchecked Sendable {
         process = nil
     }
 
+    /// SIGSTOP: the server keeps its connections and accepts new ones, but never answers.
+    func pause() { process?.signal(SIGSTOP) }
+
+    func resume() { process?.signal(SIGCONT) }
+
     /// `redis-cli` with `--raw` output.
     func cli(_ arguments: [String]) throws -> String {
         let result = try Command.run(["redis-cli", "-p", String(port), "--raw"] + arguments, timeout: 20)

@@ -20,10 +20,7 @@ final class YAMLGateway: @unchecked Sendable {
         dir = try TemporaryDirectory(prefix: "gw-yaml")
         let ports = try Ports.free(count: 2)
         (port, port2) = (ports[0], ports[1])
-        configText = template
-            .replacingOccurrences(of: "{PORT2}", with: String(port2))
-            .replacingOccurrences(of: "{PORT}", with: String(port))
-            .replacingOccurrences(of: "{DIR}", with: dir.path)
+        configText = YAMLGateway.fill(template, port: port, port2: port2, dir: dir.path)
         let path = try dir.write("gateway.yaml", configText)
         process = try ChildProcess.spawn([try Paths.gatewayBinary(), "run", "--config", path],
                                          stdoutPath: dir.file("stdout.log"), stderrPath: dir.file("stderr.log"))
@@ -35,6 +32,21 @@ final class YAMLGateway: @unchecked Sendable {
             throw HarnessError("the gateway did not start:\n\(configText)\n--- stderr ---\n\(tail(output))")
         }
     }
+
+    /// `template` with its placeholders replaced, as the gateway's config file has it.
+    func fill(_ template: String) -> String {
+        YAMLGateway.fill(template, port: port, port2: port2, dir: dir.path)
+    }
+
+    private static func fill(_ template: String, port: UInt16, port2: UInt16, dir: String) -> String {
+        template
+            .replacingOccurrences(of: "{PORT2}", with: String(port2))
+            .replacingOccurrences(of: "{PORT}", with: String(port))
+            .replacingOccurrences(of: "{DIR}", with: dir)
+    }
+
+    /// The config file `gateway run` was started with (tests rewrite it before a reload).
+    var configPath: String { dir.file("gateway.yaml") }
 
     /// Where a config that says `path: "{DIR}/events.jsonl"` has its file sink.
     var eventsPath: String { dir.file("events.jsonl") }

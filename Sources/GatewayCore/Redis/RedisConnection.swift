@@ -2,8 +2,8 @@ import CGatewayHiredis
 import Glibc
 import GatewayConfig
 
-/// A reply copied out of hiredis (whose reply objects die with the next call).
-package enum RedisReply: Sendable, Equatable {
+/// A Redis reply, copied out of hiredis (whose reply objects die with the callback or next call).
+public enum RedisReply: Sendable, Equatable {
     case string([UInt8])
     case status(String)
     case error(String)
@@ -29,7 +29,7 @@ package enum RedisReply: Sendable, Equatable {
     }
 
     /// The text of a bulk string or status reply.
-    package var text: String? {
+    public var text: String? {
         switch self {
         case .string(let bytes): String(decoding: bytes, as: UTF8.self)
         case .status(let text): text
@@ -78,7 +78,7 @@ package final class RedisConnection {
     /// Sends one command and waits for its reply. Redis errors are `.error` replies; only
     /// connection failures throw.
     package func command(_ arguments: [String]) throws(RedisError) -> RedisReply {
-        let reply = RedisConnection.withArgv(arguments.map { Array($0.utf8) }) { count, argv, lengths in
+        let reply = withArgv(arguments.map { Array($0.utf8) }) { count, argv, lengths in
             gw_redis_command_argv(context, count, argv, lengths)
         }
         guard let reply else { throw RedisError(message: "Redis: \(RedisConnection.errorText(context))") }
@@ -90,7 +90,7 @@ package final class RedisConnection {
     /// for a batch. Returns the replies read before a connection failure, and that failure.
     package func pipeline(_ commands: [[[UInt8]]]) -> (replies: [RedisReply], failure: RedisError?) {
         for arguments in commands {
-            let status = RedisConnection.withArgv(arguments) { redisAppendCommandArgv(context, $0, $1, $2) }
+            let status = withArgv(arguments) { redisAppendCommandArgv(context, $0, $1, $2) }
             guard status == REDIS_OK else { return ([], RedisError(message: "Redis: \(RedisConnection.errorText(context))")) }
         }
         var replies: [RedisReply] = []
@@ -116,26 +116,26 @@ package final class RedisConnection {
     private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
         withUnsafeBytes(of: &context.pointee.errstr) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
     }
+}
 
-    /// Calls `body` with C argv/argvlen arrays over `arguments`, valid only during the call
-    /// (hiredis copies them into its output buffer).
-    private static func withArgv<R>(_ arguments: [[UInt8]],
-                                     _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
-        // One buffer for all arguments (plus a byte, so it is never empty and has an address).
-        let storage = Array(arguments.joined()) + [0]
-        return storage.withUnsafeBufferPointer { buffer in
-            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var offset = 0
-            var pointers: [UnsafePointer<CChar>?] = []
-            var lengths: [Int] = []
-            for argument in arguments {
-                pointers.append(base + offset)
-                lengths.append(argument.count)
-                offset += argument.count
-            }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!) }
-            }
+/// Calls `body` with C argv/argvlen arrays over `arguments`, valid only during the call
+/// (hiredis copies them into its output buffer).
+func withArgv<R>(_ arguments: [[UInt8]],
+                 _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+    // One buffer for all arguments (plus a byte, so it is never empty and has an address).
+    let storage = Array(arguments.joined()) + [0]
+    return storage.withUnsafeBufferPointer { buffer in
+        let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+        var offset = 0
+        var pointers: [UnsafePointer<CChar>?] = []
+        var lengths: [Int] = []
+        for argument in arguments {
+            pointers.append(base + offset)
+            lengths.append(argument.count)
+            offset += argument.count
+        }
+        return pointers.withUnsafeMutableBufferPointer { argv in
+            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!) }
         }
     }
 }
