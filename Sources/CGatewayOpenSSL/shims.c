@@ -45,3 +45,12 @@ int gw_ssl_ctx_use_alpn_http11(SSL_CTX *ctx) {
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     return 1;
 }
+
+int gw_ssl_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return (int)SSL_set_tlsext_host_name(ssl, name);
+}
+
+int gw_ssl_ctx_offer_alpn_http11(SSL_CTX *ctx) {
+    /* SSL_CTX_set_alpn_protos returns 0 on success, unlike most of OpenSSL. */
+    return SSL_CTX_set_alpn_protos(ctx, alpn_http11, sizeof(alpn_http11)) == 0;
+}

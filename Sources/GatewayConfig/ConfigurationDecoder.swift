@@ -10,7 +10,7 @@ import GatewayNetwork
 struct ConfigurationDecoder {
     let d: ConfigDiagnostics
 
-    private enum Kind: String {
+    enum Kind: String {
         case listener, route, upstream, filter
     }
 
@@ -139,7 +139,7 @@ struct ConfigurationDecoder {
         let settings: [(key: String, field: WritableKeyPath<TimeoutsConfig, Duration>)] = [
             ("header", \.header), ("idle", \.idle), ("body", \.body), ("send", \.send),
             ("upstream_connect", \.upstreamConnect), ("upstream_response", \.upstreamResponse),
-            ("upstream_idle", \.upstreamIdle), ("drain", \.drain),
+            ("upstream_idle", \.upstreamIdle), ("tunnel_idle", \.tunnelIdle), ("drain", \.drain),
         ]
         var timeouts = TimeoutsConfig()
         guard let m = node.mapping(d, keys: settings.map(\.key), in: "timeouts") else { return timeouts }
@@ -147,25 +147,6 @@ struct ConfigurationDecoder {
             if let value = m[setting.key]?.duration(d) { timeouts[keyPath: setting.field] = value }
         }
         return timeouts
-    }
-
-    // MARK: Upstreams
-
-    private mutating func upstreams(_ node: ConfigNode) -> [UpstreamConfig] {
-        guard let table = node.mapping(d) else { return [] }
-        if table.entries.isEmpty { node.error(d, "at least one upstream is required") }
-        return table.entries.compactMap { entry in
-            guard declare(.upstream, entry.key, at: entry.keyLocation),
-                  let m = entry.value.mapping(d, keys: ["targets", "max_idle"], required: ["targets"], in: "upstream '\(entry.key)'")
-            else { return nil }
-            let targetNodes = m["targets"].map { items($0, "target") } ?? []
-            let resolved = targetNodes.compactMap { $0.resolvedAddresses(d) }
-            let maxIdle = m["max_idle"]?.int(d, range: 0...Int.max) ?? 64
-            guard !resolved.isEmpty, resolved.count == targetNodes.count else { return nil }
-            var targets: [SocketAddress] = []
-            for address in resolved.joined() where !targets.contains(address) { targets.append(address) }
-            return UpstreamConfig(name: entry.key, targets: targets, maxIdle: maxIdle, location: entry.keyLocation)
-        }
     }
 
     // MARK: Routes
@@ -239,7 +220,7 @@ struct ConfigurationDecoder {
     // MARK: Names and references
 
     /// The items of a list that needs at least one.
-    private func items(_ node: ConfigNode, _ noun: String) -> [ConfigNode] {
+    func items(_ node: ConfigNode, _ noun: String) -> [ConfigNode] {
         guard let items = node.list(d) else { return [] }
         if items.isEmpty { node.error(d, "at least one \(noun) is required") }
         return items
@@ -261,7 +242,7 @@ struct ConfigurationDecoder {
     }
 
     /// False, with an error, when an earlier entry of `kind` has `name`.
-    private mutating func declare(_ kind: Kind, _ name: String, at location: ConfigLocation) -> Bool {
+    mutating func declare(_ kind: Kind, _ name: String, at location: ConfigLocation) -> Bool {
         if let first = declared[kind]?.first(where: { $0.name == name }) {
             d.error("duplicate \(kind) name '\(name)'; first defined at line \(first.location.line)", at: location)
             return false

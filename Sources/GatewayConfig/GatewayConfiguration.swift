@@ -117,21 +117,12 @@ public struct TimeoutsConfig: Sendable, Equatable {
     public var upstreamResponse: Duration = .seconds(60)
     /// Pooled upstream keep-alive connections close after this idle time.
     public var upstreamIdle: Duration = .seconds(60)
+    /// A WebSocket (or other upgraded) tunnel with no bytes either way closes after this.
+    public var tunnelIdle: Duration = .seconds(3600)
     /// After SIGTERM/SIGINT, how long in-flight exchanges get to finish before the gateway closes them.
     public var drain: Duration = .seconds(30)
 
     public init() {}
-}
-
-/// An `upstreams:` entry.
-public struct UpstreamConfig: Sendable {
-    public var name: String
-    /// Every address of every target, names resolved at load time, duplicates removed.
-    public var targets: [SocketAddress]
-    /// Idle keep-alive connections kept per worker.
-    public var maxIdle: Int
-    /// The upstream's name key.
-    public var location: ConfigLocation
 }
 
 /// A `routes:` entry.

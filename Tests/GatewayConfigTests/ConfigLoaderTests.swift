@@ -103,10 +103,10 @@ import Testing
         #expect(config.timeouts.upstreamIdle == .seconds(900))
 
         #expect(config.upstreams.map(\.name) == ["app", "api"])
-        #expect(config.upstreams[0].targets == [SocketAddress("127.0.0.1:18080")!, SocketAddress("[::1]:18081")!])
+        #expect(config.upstreams[0].targets.map(\.address) == [SocketAddress("127.0.0.1:18080")!, SocketAddress("[::1]:18081")!])
         #expect(config.upstreams[0].maxIdle == 8)
         #expect(config.upstreams[0].location.line == 32)
-        #expect(config.upstreams[1].targets.allSatisfy { $0.port == 9000 && ($0.ip == IPAddress("127.0.0.1") || $0.ip == IPAddress("::1")) })
+        #expect(config.upstreams[1].targets.map(\.address).allSatisfy { $0.port == 9000 && ($0.ip == IPAddress("127.0.0.1") || $0.ip == IPAddress("::1")) })
         #expect(!config.upstreams[1].targets.isEmpty)
 
         let api = config.routes[0]

@@ -52,6 +52,35 @@ struct AdminTests {
         #expect(try oneRequest(port: gateway.port, "GET", "/health").status == 404)
     }
 
+    @Test("with active checks, /ready and gateway_upstream_target_up follow the health state, not TCP reachability")
+    func readyFromHealthChecks() throws {
+        let sick = try UpstreamServer.start(name: "sick", arguments: ["--health-status", "503"])
+        defer { sick.stop() }
+        let gateway = try YAMLGateway("""
+            workers: 2
+            listeners: [{ name: web, address: "127.0.0.1:{PORT}" }]
+            admin: { address: "127.0.0.1:{PORT2}" }
+            upstreams:
+              app: { targets: ["\(sick.address)"], health: { check: { path: /healthz, interval: 1s } } }
+            routes: [{ name: main, match: { path_prefix: / }, upstream: app }]
+            """, waitForPort2: true)
+        defer { gateway.stop() }
+        let up = #"gateway_upstream_target_up{upstream="app",target="\#(sick.address)"}"#
+        func state() throws -> (ready: HTTPResponse, up: Double?) {
+            (try adminGet(port: gateway.port2, "/ready"), parseMetrics(try adminGet(port: gateway.port2, "/metrics").bodyText)[up])
+        }
+        // The target accepts connections but fails its checks in both workers: not ready.
+        var last = try state()
+        #expect(eventually(timeout: 10) { last = (try? state()) ?? last; return last.ready.status == 503 && last.up == 0 },
+                "\(last)\n\(gateway.diagnostics)")
+        #expect((last.ready.jsonObject?["upstreams"] as? [String: Bool])?["app"] == false)
+
+        #expect(try oneRequest(port: sick.port, "GET", "/healthz/set?status=200").status == 200)
+        #expect(eventually(timeout: 10) { last = (try? state()) ?? last; return last.ready.status == 200 && last.up == 1 },
+                "\(last)\n\(gateway.diagnostics)")
+        #expect((last.ready.jsonObject?["upstreams"] as? [String: Bool])?["app"] == true)
+    }
+
     @Test("/metrics counts known traffic by route, status class and verdict, plus reloads and the config hash")
     func metrics() throws {
         let upstream = try UpstreamServer.start()

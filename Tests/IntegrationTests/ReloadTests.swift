@@ -1,5 +1,5 @@
 // SIGHUP reloads: under load, rejected, listeners added and removed, keep-alive connections
-// that outlive a reload.
+// and tunnels that outlive a reload, upstream health state kept or started afresh.
 
 import Foundation
 import Testing
@@ -20,6 +20,33 @@ private func config(_ upstream: UpstreamServer, maxIdle: Int = 64, listeners: St
     routes:
       - { name: main, match: { path_prefix: "\(route)" }, upstream: app }
     """
+}
+
+/// One worker (so the balancer is the whole picture) with an admin listener on `{PORT2}`, one
+/// upstream `app` with `targets` and `settings`, and a catch-all route (plus `extraRoute`).
+private func upstreamConfig(targets: String, settings: String = "", extraRoute: String = "") -> String {
+    """
+    workers: 1
+    listeners: [{ name: web, address: "127.0.0.1:{PORT}" }]
+    admin: { address: "127.0.0.1:{PORT2}" }
+    upstreams:
+      app:
+        targets: \(targets)
+        \(settings)
+    routes:
+      - { name: main, match: { path_prefix: / }, upstream: app }
+    \(extraRoute)
+    """
+}
+
+extension RawConnection {
+    /// Sends `text` through a tunnel to the echoing upstream and expects it back.
+    func expectEcho(_ text: String) throws {
+        try send(text)
+        var echoed: [UInt8] = []
+        try readExactly(text.utf8.count, Deadline(10)) { echoed += $0 }
+        #expect(String(decoding: echoed, as: UTF8.self) == text)
+    }
 }
 
 /// Results of client loops running in other threads.
@@ -158,6 +185,75 @@ struct ReloadTests {
         let next = try client.request("GET", "/echo")
         #expect(try next.json(EchoResult.self).server == "b", "\(next)")
         #expect(client.connectionsOpened == 1, "the connection was not kept across the reload")
+    }
+
+    @Test("a reload that changes an upstream's targets and weights: an open tunnel and a keep-alive connection go on, new requests follow the new weights")
+    func tunnelSurvivesTargetChange() throws {
+        let a = try UpstreamServer.start(name: "a")
+        defer { a.stop() }
+        let b = try UpstreamServer.start(name: "b")
+        defer { b.stop() }
+        let c = try UpstreamServer.start(name: "c")
+        defer { c.stop() }
+        let before = upstreamConfig(targets: "[\"\(a.address)\"]")
+        let gateway = try YAMLGateway(before)
+        defer { gateway.stop() }
+        let keepAlive = HTTPClient(port: gateway.port)
+        defer { keepAlive.close() }
+        #expect(try keepAlive.request("GET", "/echo").json(EchoResult.self).server == "a")
+        let tunnel = try RawConnection(port: gateway.port)
+        defer { tunnel.close() }
+        try tunnel.send("GET /tunnel HTTP/1.1\r\nHost: gateway.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+        #expect(try tunnel.readResponse().status == 101)
+        try tunnel.expectEcho("before\n")
+
+        // Target a goes; b and c (weight 3) come.
+        let after = upstreamConfig(targets: "[\"\(b.address)\", { address: \"\(c.address)\", weight: 3 }]")
+        #expect(try gateway.reload(after), "\(gateway.diagnostics)")
+        let servers = try (0..<8).map { try echoServer(gateway.port, "?r=\($0)") ?? "?" }
+        #expect(servers.filter { $0 == "b" }.count == 2 && servers.filter { $0 == "c" }.count == 6, "\(servers)\n\(gateway.diagnostics)")
+        #expect(try keepAlive.request("GET", "/echo").json(EchoResult.self).server != "a")
+        #expect(keepAlive.connectionsOpened == 1, "the keep-alive connection did not survive the reload")
+
+        // The tunnel still runs to a, both ways, and half-closes as usual.
+        try tunnel.expectEcho("after\n")
+        tunnel.shutdownWrite()
+        var rest: [UInt8] = []
+        try tunnel.readToEOF(Deadline(10)) { rest += $0 }
+        #expect(String(decoding: rest, as: UTF8.self) == "bye\n", "\(gateway.diagnostics)")
+        #expect(try a.stats().requests == 2, "a served more than the first request and the tunnel")
+    }
+
+    @Test("an unchanged upstream keeps its health state across a reload; a changed one starts afresh")
+    func healthStateAcrossReloads() throws {
+        let broken = try ClosingListener()
+        defer { broken.close() }
+        let live = try UpstreamServer.start(name: "live")
+        defer { live.stop() }
+        let targets = "[\"\(broken.address)\", \"\(live.address)\"]"
+        let health = "health: { max_failures: 1, backoff: 1m }"
+        let gateway = try YAMLGateway(upstreamConfig(targets: targets, settings: health), waitForPort2: true)
+        defer { gateway.stop() }
+        let up = #"gateway_upstream_target_up{upstream="app",target="\#(broken.address)"}"#
+        func brokenIsUp() throws -> Double? { parseMetrics(try adminGet(port: gateway.port2, "/metrics").bodyText)[up] }
+        #expect(try brokenIsUp() == 1)
+        for i in 0..<4 { #expect(try echoServer(gateway.port, "?h=\(i)") == "live") }
+        #expect(broken.accepted == 1, "\(gateway.diagnostics)")
+        #expect(try brokenIsUp() == 0)
+
+        // A new route only: the upstream's pool and its health state stay.
+        let withRoute = upstreamConfig(targets: targets, settings: health,
+                                       extraRoute: "  - { name: other, match: { path_prefix: /other/ }, upstream: app }")
+        #expect(try gateway.reload(withRoute), "\(gateway.diagnostics)")
+        #expect(try brokenIsUp() == 0, "the reloaded config's health state forgot the target that is out")
+        for i in 0..<4 { #expect(try echoServer(gateway.port, "?k=\(i)") == "live") }
+        #expect(broken.accepted == 1, "the target was tried during its back-off after the reload")
+
+        // A changed health setting: a new pool, every target up again until it fails.
+        #expect(try gateway.reload(upstreamConfig(targets: targets, settings: "health: { max_failures: 1, backoff: 2m }")))
+        #expect(try brokenIsUp() == 1)
+        for i in 0..<4 { #expect(try echoServer(gateway.port, "?n=\(i)") == "live") }
+        #expect(broken.accepted == 2, "\(gateway.diagnostics)")
     }
 }
 }

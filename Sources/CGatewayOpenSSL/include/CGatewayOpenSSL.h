@@ -15,5 +15,8 @@ int gw_ssl_ctx_set1_groups_list(SSL_CTX *ctx, const char *list);
 uint64_t gw_ssl_hardened_options(void);
 int gw_ssl_ctx_set_servername_callback(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *), void *arg);
 int gw_ssl_ctx_use_alpn_http11(SSL_CTX *ctx);
+/// Client side: SNI (SSL_set_tlsext_host_name is a macro) and the ALPN offer "http/1.1".
+int gw_ssl_set_tlsext_host_name(SSL *ssl, const char *name);
+int gw_ssl_ctx_offer_alpn_http11(SSL_CTX *ctx);
 
 #endif

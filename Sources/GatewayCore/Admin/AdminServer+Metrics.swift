@@ -73,6 +73,14 @@ extension AdminServer {
             for upstream in upstreamNames { text.sample(name, ["upstream": upstream], sample.upstreams[upstream]?[index] ?? 0) }
         }
 
+        text.family("gateway_upstream_target_up", "gauge",
+                    "1 while an upstream target is up in at least one worker (passive and active health), 0 while every worker has it out.")
+        for upstream in runtime.upstreamHealth.snapshot() {
+            for target in upstream.targets {
+                text.sample("gateway_upstream_target_up", ["upstream": upstream.name, "target": target.address], target.isUp ? 1 : 0)
+            }
+        }
+
         text.family("gateway_downstream_connections", "gauge", "Open client connections.")
         text.sample("gateway_downstream_connections", [:], sample.downstreamConnections)
         text.family("gateway_upstream_connections", "gauge", "Open upstream connections, in use or idle in the pools.")

@@ -123,7 +123,10 @@ final class AdminServer: @unchecked Sendable {
     }
 
     /// 200 when the config is loaded, the gateway is not draining, and every upstream has a
-    /// target that accepts a TCP connection now; else 503. The body says which upstream is down.
+    /// target that is up: by its active health checks' state (``UpstreamHealth``) when it has
+    /// `health.check`, else by a TCP connect now (passive state alone would never come back
+    /// once `/ready` took the gateway out of rotation: no traffic, no probe requests); else 503.
+    /// The body says which upstream is down.
     private func checkReadiness(_ respond: @escaping (AdminResponse) -> Void) {
         let (runtime, draining) = server.state.withLock { ($0.runtime, $0.draining) }
         let hash = runtime.configuration.sourceHash
@@ -131,15 +134,20 @@ final class AdminServer: @unchecked Sendable {
             respond(.json(503, #"{"ready":false,"draining":true,"config_hash":"\#(hash)"}"#))
             return
         }
-        let upstreams = runtime.upstreams.map { (name: $0.name, targets: $0.targets) }
-        ReadinessProbe.run(loop: loop, upstreams: upstreams, timeout: .seconds(1)) { reachable in
-            let ready = reachable.allSatisfy(\.reachable)
+        let health = runtime.upstreamHealth.snapshot()
+        let probed = runtime.upstreams.filter { $0.health.check == nil }.map { (name: $0.name, targets: $0.targets.map(\.address)) }
+        ReadinessProbe.run(loop: loop, upstreams: probed, timeout: .seconds(1)) { reachable in
+            let connected = Dictionary(uniqueKeysWithValues: reachable.map { ($0.name, $0.reachable) })
+            let upstreams = zip(runtime.upstreams, health).map { upstream, state in
+                (name: upstream.name, up: upstream.health.check == nil ? connected[upstream.name] ?? false : state.isAvailable)
+            }
+            let ready = upstreams.allSatisfy(\.up)
             var body: [UInt8] = Array(#"{"ready":\#(ready),"draining":false,"config_hash":"\#(hash)","upstreams":{"#.utf8)
-            for (index, upstream) in reachable.enumerated() {
+            for (index, upstream) in upstreams.enumerated() {
                 if index > 0 { body.append(UInt8(ascii: ",")) }
                 var name = upstream.name
                 name.withUTF8 { body.appendQuoted(UnsafeRawBufferPointer($0)) }
-                body.append(contentsOf: ":\(upstream.reachable)".utf8)
+                body.append(contentsOf: ":\(upstream.up)".utf8)
             }
             body.append(contentsOf: "}}".utf8)
             respond(AdminResponse(status: ready ? 200 : 503, contentType: "application/json", body: body))

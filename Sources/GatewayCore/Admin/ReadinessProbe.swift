@@ -2,7 +2,7 @@ import CGatewayLibevent
 import Glibc
 import GatewayNetwork
 
-/// Tries a TCP connect to every target of every upstream at once, on the admin loop, and
+/// Tries a TCP connect to every target of the given upstreams at once, on the admin loop, and
 /// reports per upstream whether at least one target accepted within the timeout.
 final class ReadinessProbe {
     typealias Result = [(name: String, reachable: Bool)]

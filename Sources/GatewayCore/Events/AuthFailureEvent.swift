@@ -20,7 +20,7 @@ extension DownstreamConnection {
     /// `auth_failure_statuses` (never on the common path).
     @inline(never)
     func emitAuthFailure(_ exchange: Exchange, route: Route) {
-        let upstreamName = worker.runtime.upstreams[route.upstream].name
+        let upstreamName = snapshot.runtime.upstreams[route.upstream].name
         exchange.emit(.authFailure(status: exchange.response.status, upstream: upstreamName))
     }
 }

@@ -65,11 +65,16 @@ final class Worker: @unchecked Sendable {
         snapshot = makeSnapshot(runtime, replacing: [])
     }
 
-    /// This worker's pools for `runtime`: an unchanged upstream keeps its pool and warm
-    /// connections; the pools of changed or removed upstreams retire.
+    /// This worker's pools for `runtime`: an unchanged upstream keeps its pool, with its warm
+    /// connections, balancer position, health state and active checks; the pools of changed or
+    /// removed upstreams retire (their checks stop), and changed or new ones start fresh.
     private func makeSnapshot(_ runtime: RuntimeConfig, replacing oldPools: [UpstreamPool]) -> WorkerSnapshot {
-        let pools = runtime.upstreams.map { upstream in
-            oldPools.first { $0.upstream == upstream } ?? UpstreamPool(worker: self, upstream: upstream)
+        let pools = runtime.upstreams.indices.map { index in
+            guard let kept = oldPools.first(where: { $0.upstream == runtime.upstreams[index] }) else {
+                return UpstreamPool(worker: self, runtime: runtime, index: index)
+            }
+            kept.adopt(runtime, index: index)
+            return kept
         }
         for pool in oldPools where !pools.contains(where: { $0 === pool }) { pool.retire() }
         return WorkerSnapshot(runtime: runtime, pools: pools, metrics: metrics)
@@ -143,7 +148,7 @@ final class Worker: @unchecked Sendable {
         draining = true
         for context in listeners { evconnlistener_free(context.listener) }
         listeners.removeAll()
-        for pool in pools { pool.closeIdle() }
+        for pool in pools { pool.stop() }
         flushHandshakeFailures()
         let deadline = LoopTimer(loop: loop) { [unowned self] in self.stopAfterDrain() }
         deadline.schedule(after: timeout)

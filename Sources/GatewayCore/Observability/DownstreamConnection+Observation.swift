@@ -161,7 +161,7 @@ extension DownstreamConnection {
             let upstream = snapshot.runtime.upstreams[route.upstream]
             line.appendField("upstream", upstream.name)
             if observation.upstreamTarget >= 0, observation.upstreamTarget < upstream.targets.count {
-                line.appendField("upstream_target", upstream.targets[observation.upstreamTarget].description)
+                line.appendField("upstream_target", upstream.targets[observation.upstreamTarget].address.description)
             }
             line.appendKey("filters")
             line.append(UInt8(ascii: "["))

@@ -17,6 +17,7 @@ extension DownstreamConnection {
         if !requestBodyPrepared { prepareRequestBody() }
         if exchange.request.framing == .chunked { exchange.request.headers.add("Transfer-Encoding", "chunked") }
         connectAttempts = 0
+        triedTargets = 0
         sendToUpstream()
     }
 
@@ -51,9 +52,18 @@ extension DownstreamConnection {
         if host == nil, let route = exchange.route {
             // HTTP/1.0 clients may omit Host; the upstream request is HTTP/1.1 and needs one.
             let upstream = snapshot.runtime.upstreams[route.upstream]
-            headers.add("Host", upstream.targets[0].description)
+            headers.add("Host", upstream.targets[0].address.description)
         }
+        // An upgrade (WebSocket) travels on: Connection and Upgrade are hop-by-hop, so they are
+        // set again after the removal. Only for bodiless HTTP/1.1 requests: the tunnel starts
+        // right after the head.
+        let upgrade = exchange.request.isUpgrade && exchange.request.version == .http11 && exchange.request.framing == .none
+            ? headers.first("Upgrade") : nil
         headers.removeHopByHop()
+        if let upgrade {
+            headers.add("Connection", "upgrade")
+            headers.add("Upgrade", upgrade)
+        }
         headers.remove("Expect")  // the gateway answers 100-continue itself
         var forwardedFor = ""
         if exchange.clientIPSource == .forwardedFor {
@@ -71,12 +81,15 @@ extension DownstreamConnection {
         exchange.request.headers = headers
     }
 
-    /// Picks a connection (idle first, else a new one round-robin) and writes the request head,
-    /// then whatever body has arrived.
+    /// Picks a connection (a target by the balancer, then an idle connection to it or a new one)
+    /// and writes the request head, then whatever body has arrived.
     func sendToUpstream() {
         guard let exchange, let route = exchange.route else { return }
         let pool = snapshot.pools[route.upstream]
-        let target = pool.pickTarget()
+        guard let target = pool.pickTarget(excluding: triedTargets) else {
+            failUpstream(status: 502)
+            return
+        }
         let connection: UpstreamConnection
         if let idle = pool.takeIdle(target: target) {
             connection = idle
@@ -90,7 +103,7 @@ extension DownstreamConnection {
             }
             connection = fresh
         }
-        connection.owner = self
+        connection.attach(to: self)
         upstream = connection
         responseBody = .awaitingHead
         if connection.isConnected { armResponseTimeout(connection) }
@@ -107,8 +120,7 @@ extension DownstreamConnection {
                 requestBody = Int64(take) == remaining ? .done : .contentLength(remaining: remaining - Int64(take))
             }
         }
-        let fd: Int32? = connection.isConnected ? bufferevent_getfd(connection.bev) : nil
-        worker.scratch.withUnsafeBytes { writeDirect($0, to: connection.output, fd: fd) }
+        worker.scratch.withUnsafeBytes { writeDirect($0, to: connection.output, fd: connection.directFD) }
         if !exchange.requestBody.isEmpty { sendBufferedBody(exchange, to: connection.output) }
 
         if case .done = requestBody { return }
@@ -131,15 +143,7 @@ extension DownstreamConnection {
             return
         case .contentLength(let remaining):
             let moved = min(Int64(evbuffer_get_length(input)), remaining)
-            if moved > 0 {
-                var rest = Int(moved)
-                if upstream.isConnected, evbuffer_get_length(upstream.output) == 0 {
-                    // Straight from the client's buffer to the socket: no copy, and no EV_WRITE
-                    // arming when it all goes at once.
-                    rest -= max(Int(evbuffer_write_atmost(input, bufferevent_getfd(upstream.bev), rest)), 0)
-                }
-                if rest > 0 { evbuffer_remove_buffer(input, upstream.output, rest) }
-            }
+            if moved > 0 { moveClientBytes(Int(moved), to: upstream) }
             requestBody = remaining == moved ? .done : .contentLength(remaining: remaining - moved)
         case .chunked:
             let available = evbuffer_get_length(input)
@@ -177,6 +181,17 @@ extension DownstreamConnection {
         }
     }
 
+    /// Moves `count` bytes of the client's input to the upstream: straight from the client's
+    /// buffer to the socket when nothing is queued (no copy, and no EV_WRITE arming when it all
+    /// goes at once), else onto the upstream's output.
+    func moveClientBytes(_ count: Int, to upstream: UpstreamConnection) {
+        var rest = count
+        if let fd = upstream.directFD, evbuffer_get_length(upstream.output) == 0 {
+            rest -= max(Int(evbuffer_write_atmost(input, fd, rest)), 0)
+        }
+        if rest > 0 { evbuffer_remove_buffer(input, upstream.output, rest) }
+    }
+
     /// The body broke its framing or limit: answer if nothing was sent yet, else just close.
     private func rejectRequestBody(status: Int) {
         abandonUpstream()
@@ -188,6 +203,10 @@ extension DownstreamConnection {
     }
 
     func upstreamWritable() {
+        if phase == .tunneling {
+            tunnelUpstreamWritable()
+            return
+        }
         guard clientReadPaused, let upstream, evbuffer_get_length(upstream.output) <= DownstreamConnection.outputLowWater else { return }
         clientReadPaused = false
         if !inputFull { setReading(true) }
@@ -198,6 +217,10 @@ extension DownstreamConnection {
 
     func upstreamEvent(_ events: Int16) {
         guard let upstream, let exchange else { return }
+        if phase == .tunneling {
+            tunnelUpstreamEvent(events)
+            return
+        }
         let events = Int32(events)
         if events & BEV_EVENT_CONNECTED != 0 {
             observeUpstreamConnected()
@@ -206,14 +229,23 @@ extension DownstreamConnection {
         }
         if let route = exchange.route { observeUpstreamTrouble(events, connected: upstream.isConnected, route: route) }
         let timedOut = events & BEV_EVENT_TIMEOUT != 0
-        if case .awaitingHead = responseBody, !responseStarted, case .done = requestBody,
-           exchange.request.method.isIdempotent, exchange.request.framing == .none,
-           evbuffer_get_length(upstream.input) == 0 {
-            // Nothing came back: retry a failed connect on the next target, or a reused
-            // connection the upstream had closed while idle on a fresh one.
-            let wasReused = upstream.exchanges > 0
-            let targets = snapshot.pools[exchange.route!.upstream].upstream.targets.count
-            if (!upstream.isConnected && connectAttempts < targets) || (wasReused && !timedOut) {
+        var awaitingHead = false
+        if case .awaitingHead = responseBody, !responseStarted { awaitingHead = true }
+        let nothingBack = awaitingHead && evbuffer_get_length(upstream.input) == 0
+        // A reused connection the upstream closed while it was idle: the keep-alive race, not a failure.
+        let staleReuse = nothingBack && upstream.exchanges > 0 && !timedOut
+        var failureReason: String?
+        if awaitingHead, !staleReuse {
+            upstream.pool.recordFailure(upstream.target)
+            if upstream.isTLS, !upstream.isConnected, !timedOut { failureReason = upstream.tlsFailureReason() }
+        }
+        if nothingBack, case .done = requestBody, exchange.request.method.isIdempotent, exchange.request.framing == .none {
+            // Nothing came back: retry a failed connect, or a fresh connection closed without an
+            // answer, on another target; a stale reused connection on a fresh one.
+            let targets = upstream.pool.upstream.targets.count
+            let failedFresh = connectAttempts < targets && (!upstream.isConnected || !timedOut)
+            if staleReuse || failedFresh {
+                if !staleReuse, upstream.target < 64 { triedTargets |= 1 << UInt64(upstream.target) }
                 observeRetry(route: exchange.route!)
                 abandonUpstream()
                 sendToUpstream()
@@ -228,21 +260,25 @@ extension DownstreamConnection {
             return
         }
         if !responseStarted {
-            failUpstream(status: timedOut ? 504 : 502)
+            failUpstream(status: timedOut ? 504 : 502, reason: failureReason)
         } else {
             close()  // mid-body failure: closing is the only way to tell the client
         }
     }
 
-    func failUpstream(status: Int) {
+    /// Answers 502/504 with an `upstream-failure` event; `reason` (a TLS handshake error) goes into it.
+    func failUpstream(status: Int, reason: String? = nil) {
         abandonUpstream()
         if let exchange, let route = exchange.route {
             let upstreamName = snapshot.runtime.upstreams[route.upstream].name
+            var details = ["upstream": upstreamName]
+            if let reason { details["tls_error"] = reason }
             exchange.emit(SecurityEvent(
                 name: "upstream-failure", action: .flagged, severity: .low, ruleID: "upstream.\(status)",
                 ruleName: status == 504 ? "upstream timed out" : "upstream unreachable or invalid", ruleCategory: "availability",
                 category: ["web"], type: ["error"], kind: "event",
-                reason: "answered \(status): upstream '\(upstreamName)' failed", details: ["upstream": upstreamName]))
+                reason: "answered \(status): upstream '\(upstreamName)' failed" + (reason.map { " (\($0))" } ?? ""),
+                details: details))
         }
         sendLocal(.error(status, requestID: exchange?.requestID ?? ""))
     }
@@ -251,6 +287,10 @@ extension DownstreamConnection {
 
     func upstreamReadable() {
         guard let upstream, let exchange else { return }
+        if phase == .tunneling {
+            tunnelFromUpstream()
+            return
+        }
         if responseComplete {
             // Bytes after a complete response: the connection cannot be trusted for reuse.
             upstreamReusable = false
@@ -271,6 +311,7 @@ extension DownstreamConnection {
                 case .incomplete:
                     return
                 case .failure:
+                    upstream.pool.recordFailure(upstream.target)
                     failUpstream(status: 502)
                     return
                 case .complete(let headLength):
@@ -278,12 +319,20 @@ extension DownstreamConnection {
                 }
                 let status = exchange.response.status
                 if status == 101 {
-                    failUpstream(status: 502)  // upgrades are not proxied: Upgrade was stripped
+                    // Only an upgrade the gateway forwarded may be accepted.
+                    guard exchange.request.headers.contains("Upgrade") else {
+                        upstream.pool.recordFailure(upstream.target)
+                        failUpstream(status: 502)
+                        return
+                    }
+                    upstream.pool.recordResponse(upstream.target, status: status)
+                    startTunnel(exchange)
                     return
                 }
                 if status >= 200 { break }
                 exchange.response.reset()  // interim 1xx: the gateway already handled Expect
             }
+            upstream.pool.recordResponse(upstream.target, status: exchange.response.status)
             startResponse(exchange)
         }
         forwardResponseBody()

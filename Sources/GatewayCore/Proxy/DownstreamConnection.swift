@@ -19,6 +19,8 @@ final class DownstreamConnection {
         case bufferingBody
         /// The exchange is with the upstream.
         case proxying
+        /// The upstream answered 101 to an upgrade: bytes flow both ways until both sides close.
+        case tunneling
         /// Writing a final response, then closing.
         case closing
         case closed
@@ -73,6 +75,10 @@ final class DownstreamConnection {
     // Upstream side of the exchange.
     var upstream: UpstreamConnection?
     var connectAttempts = 0
+    /// Targets that failed this exchange (bit n = target n): a retry goes elsewhere.
+    var triedTargets: UInt64 = 0
+    /// Set while tunneling.
+    var tunnel: Tunnel?
     var responseBody = ResponseBody.awaitingHead
     var responseDecoder = ChunkedDecoder()
     var responseStarted = false
@@ -175,6 +181,8 @@ final class DownstreamConnection {
             bufferRequestBody()
         case .filtering:
             return  // bytes wait; the read watermark bounds them
+        case .tunneling:
+            tunnelFromClient()
         case .closing:
             evbuffer_drain(input, evbuffer_get_length(input))
         case .closed:
@@ -187,6 +195,7 @@ final class DownstreamConnection {
             close()
             return
         }
+        if phase == .tunneling, tunnelClientFlushed() { return }
         if upstreamReadPaused, let upstream {
             upstreamReadPaused = false
             upstream.setReading(true)
@@ -199,6 +208,10 @@ final class DownstreamConnection {
         if events & BEV_EVENT_CONNECTED != 0 {
             handshakeDone = true  // TLS
             worker.metrics.tlsHandshakes += 1
+            return
+        }
+        if phase == .tunneling {
+            tunnelClientEvent(Int16(events))
             return
         }
         if isTLS, !handshakeDone, events & (BEV_EVENT_ERROR | BEV_EVENT_EOF) != 0 {
@@ -369,6 +382,7 @@ final class DownstreamConnection {
         bodyTimer.cancel()
         stopSocketReads()
         abandonUpstream()
+        tunnel = nil
         if let exchange {
             endExchange(exchange)
             self.exchange = nil

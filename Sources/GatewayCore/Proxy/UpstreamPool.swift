@@ -1,24 +1,52 @@
 import CGatewayLibevent
+import CGatewayOpenSSL
 import Glibc
 import GatewayNetwork
 
-/// One worker's connections to one upstream: round-robin over the targets, and per target the
-/// idle keep-alive connections, most recently used first.
+/// One worker's connections to one upstream: the balancer and health state that choose a
+/// target, and per target the idle keep-alive connections, most recently used first.
 final class UpstreamPool {
     unowned(unsafe) let worker: Worker
-    let upstream: RuntimeConfig.RuntimeUpstream
+    /// Replaced by ``adopt(_:index:)`` with an equal upstream of a reloaded config.
+    private(set) var upstream: RuntimeConfig.RuntimeUpstream
+    /// The upstream's position in the config, for health reports.
+    private var index: Int
+    private var healthReports: UpstreamHealth
     private var idle: [[UpstreamConnection]]
     private(set) var idleCount = 0
-    private var nextTarget = 0
+    var balancer: UpstreamBalancer
+    private(set) var health: TargetHealth
+    private var checker: UpstreamHealthChecker?
     /// A reload replaced this pool: connections coming back close instead of idling.
     private(set) var isRetired = false
 
-    init(worker: Worker, upstream: RuntimeConfig.RuntimeUpstream) {
+    /// The pool for upstream `index` of `runtime`, with fresh health state; active checks start at once.
+    init(worker: Worker, runtime: RuntimeConfig, index: Int) {
+        let upstream = runtime.upstreams[index]
         self.worker = worker
         self.upstream = upstream
+        self.index = index
+        healthReports = runtime.upstreamHealth
         idle = Array(repeating: [], count: upstream.targets.count)
-        // Workers start at different targets so N workers do not all hit the first one first.
-        nextTarget = worker.index % max(upstream.targets.count, 1)
+        balancer = UpstreamBalancer(weights: upstream.targets.map(\.weight), leastConnections: upstream.balance == .leastConnections)
+        let timeouts = runtime.configuration.timeouts
+        health = TargetHealth(targets: upstream.targets.count, config: upstream.health,
+                              probeWindow: timeouts.upstreamConnect + timeouts.upstreamResponse)
+        // Workers start at different points of the rotation so N workers do not all hit the first target first.
+        for _ in 0..<(worker.index % max(upstream.targets.count, 1)) { _ = balancer.pick { _ in true } }
+        if let check = upstream.health.check { checker = UpstreamHealthChecker(pool: self, check: check) }
+    }
+
+    /// A reload kept this pool for an equal upstream (at `index` of `runtime`): new connections
+    /// use the reloaded TLS context (its certificate files were read again), and health changes
+    /// go to the new config's ``UpstreamHealth``, which first learns the targets this worker has out.
+    func adopt(_ runtime: RuntimeConfig, index: Int) {
+        upstream = runtime.upstreams[index]
+        self.index = index
+        healthReports = runtime.upstreamHealth
+        for target in health.states.indices where health.states[target].isOut {
+            healthReports.report(upstream: index, target: target, isUp: false)
+        }
     }
 
     /// The warmest idle connection to `target`, if any.
@@ -28,32 +56,94 @@ final class UpstreamPool {
         return connection
     }
 
-    /// The next target in round-robin order.
-    func pickTarget() -> Int {
-        let target = nextTarget
-        nextTarget = (nextTarget + 1) % upstream.targets.count
-        return target
+    /// The target for a new exchange, skipping those set in `tried` (bit n = target n, for the
+    /// first 64): by the balancer among targets that are up; when every one is out, the one
+    /// that failed least recently. Nil only when every target was tried.
+    func pickTarget(excluding tried: UInt64) -> Int? {
+        func wasTried(_ target: Int) -> Bool { target < 64 && tried & (1 << UInt64(target)) != 0 }
+        if health.outCount == 0 {
+            return balancer.pick { !wasTried($0) }
+        }
+        let now = monotonicMilliseconds()
+        if let target = balancer.pick(where: { !wasTried($0) && health.isAvailable($0, now: now) }) {
+            health.willUse(target, now: now)
+            return target
+        }
+        return health.leastRecentlyFailed(excluding: wasTried)
     }
 
-    /// Starts a non-blocking connect to `target`; nil when no socket could be made.
-    func connect(target: Int) -> UpstreamConnection? {
-        guard let bev = bufferevent_socket_new(worker.loop.base, -1, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)) else { return nil }
-        let connection = UpstreamConnection(pool: self, bev: bev, target: target)
-        // Connecting counts as writing for bufferevent timeouts.
-        connection.setTimeouts(read: nil, write: worker.runtime.configuration.timeouts.upstreamConnect)
-        let status = upstream.targets[target].withSockAddr { address, length in
-            bufferevent_socket_connect(bev, UnsafeMutablePointer(mutating: address), Int32(length))
+    /// A connect error, timeout, TLS failure or invalid response from `target`.
+    func recordFailure(_ target: Int) {
+        let change = health.failed(target, now: monotonicMilliseconds())
+        if let change { reportHealth(target, isUp: change, reason: "\(health.states[target].failures) consecutive failures") }
+    }
+
+    /// `target` answered with a valid response head.
+    func recordResponse(_ target: Int, status: Int) {
+        if upstream.health.failureStatuses.contains(status) {
+            recordFailure(target)
+        } else if let change = health.succeeded(target) {
+            reportHealth(target, isUp: change, reason: "answered")
         }
-        guard status == 0 else {
+    }
+
+    /// An active check's verdict.
+    func recordCheck(_ target: Int, healthy: Bool, reason: String) {
+        if let change = health.checked(target, healthy: healthy, now: monotonicMilliseconds()) {
+            reportHealth(target, isUp: change, reason: "health check: \(reason)")
+        }
+    }
+
+    private func reportHealth(_ target: Int, isUp: Bool, reason: String) {
+        healthReports.report(upstream: index, target: target, isUp: isUp)
+        let state = health.states[target]
+        let detail = isUp ? "back up" : "down" + (state.down ? ", retried after \(state.backoff) ms" : "")
+        gw_write_stderr("gateway: worker \(worker.index): upstream '\(upstream.name)' target \(upstream.targets[target].address) \(detail) (\(reason))\n")
+    }
+
+    /// Starts a non-blocking connect (and TLS handshake) to `target`; nil when no socket could be made.
+    func connect(target: Int) -> UpstreamConnection? {
+        guard let bev = makeBufferevent(target: target) else { return nil }
+        let connection = UpstreamConnection(pool: self, bev: bev, target: target, isTLS: upstream.tls != nil)
+        // Connecting counts as writing for bufferevent timeouts; a TLS handshake also reads.
+        let connectTimeout = worker.runtime.configuration.timeouts.upstreamConnect
+        connection.setTimeouts(read: connection.isTLS ? connectTimeout : nil, write: connectTimeout)
+        guard startConnect(bev, target: target) else {
             connection.close()
             return nil
         }
+        return connection
+    }
+
+    /// A bufferevent for a connection to `target`: plain, or TLS in client mode.
+    func makeBufferevent(target: Int) -> OpaquePointer? {
+        let base = worker.loop.base
+        guard let tls = upstream.tls else { return bufferevent_socket_new(base, -1, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)) }
+        guard let ssl = tls.makeSSL(host: upstream.targets[target].host) else { return nil }
+        guard let bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+                                                       Int32(BEV_OPT_CLOSE_ON_FREE.rawValue | BEV_OPT_DEFER_CALLBACKS.rawValue))
+        else {
+            SSL_free(ssl)
+            return nil
+        }
+        // A close-delimited body may end without close_notify.
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1)
+        return bev
+    }
+
+    /// Connects `bev` (callbacks and timeouts already set) to `target`; false when the connect
+    /// failed at once.
+    func startConnect(_ bev: OpaquePointer, target: Int) -> Bool {
+        let status = upstream.targets[target].address.withSockAddr { address, length in
+            bufferevent_socket_connect(bev, UnsafeMutablePointer(mutating: address), Int32(length))
+        }
+        guard status == 0 else { return false }
         // Head and body may go out as separate writes: Nagle would hold the second one back
         // until the first is acknowledged (a delayed ACK: 40 ms).
         var one: Int32 = 1
         setsockopt(bufferevent_getfd(bev), Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         bufferevent_enable(bev, Int16(EV_READ | EV_WRITE))
-        return connection
+        return true
     }
 
     /// Takes a connection back after a clean exchange; beyond `max_idle`, or while draining, it closes.
@@ -62,7 +152,7 @@ final class UpstreamPool {
             connection.close()
             return
         }
-        connection.owner = nil
+        connection.detach()
         connection.setTimeouts(read: worker.runtime.configuration.timeouts.upstreamIdle, write: nil)
         // Reading stays on while idle: an upstream close or stray bytes must be noticed.
         connection.setReading(true)
@@ -79,17 +169,29 @@ final class UpstreamPool {
         connection.close()
     }
 
-    /// A reload no longer uses this pool: idle connections close; busy ones close when released.
+    /// A reload no longer uses this pool: idle connections close, busy ones close when released,
+    /// and active checks stop.
     func retire() {
         isRetired = true
-        closeIdle()
+        stop()
     }
 
-    func closeIdle() {
+    /// Draining or retired: idle connections close and active checks stop (their timer must not
+    /// outlive the loop).
+    func stop() {
         for connections in idle { for connection in connections { connection.close() } }
         idle = Array(repeating: [], count: idle.count)
         idleCount = 0
+        checker?.stop()
+        checker = nil
     }
+}
+
+/// A monotonic clock in milliseconds, for health back-offs.
+func monotonicMilliseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
 }
 
 /// A connection to one upstream target. Owned by a client connection during an exchange,
@@ -98,16 +200,20 @@ final class UpstreamConnection {
     unowned(unsafe) let pool: UpstreamPool
     let bev: OpaquePointer
     let target: Int
+    /// TLS connections read and write through `bufferevent_openssl`, never the raw socket.
+    let isTLS: Bool
     var isConnected = false
     /// Exchanges completed on it; a reused connection may have been closed by the upstream meanwhile.
     var exchanges = 0
-    unowned(unsafe) var owner: DownstreamConnection?
+    /// The client connection whose exchange uses it; nil while idle. Set with ``attach(to:)``.
+    private(set) unowned(unsafe) var owner: DownstreamConnection?
     private var closed = false
 
-    init(pool: UpstreamPool, bev: OpaquePointer, target: Int) {
+    init(pool: UpstreamPool, bev: OpaquePointer, target: Int, isTLS: Bool) {
         self.pool = pool
         self.bev = bev
         self.target = target
+        self.isTLS = isTLS
         let me = Unmanaged.passRetained(self).toOpaque()
         bufferevent_setcb(bev, upstreamRead, upstreamWrite, upstreamEvent, me)
     }
@@ -139,9 +245,26 @@ final class UpstreamConnection {
         if readChanged, readEvent != nil, reading { armReadEvent() }
     }
 
-    /// The connect completed: reading moves to the connection's own event.
+    /// An exchange takes the connection: it counts as in flight for least-connections.
+    func attach(to owner: DownstreamConnection) {
+        self.owner = owner
+        pool.balancer.exchangeStarted(on: target)
+    }
+
+    /// The exchange is over (the connection goes idle or closes).
+    func detach() {
+        guard owner != nil else { return }
+        owner = nil
+        pool.balancer.exchangeEnded(on: target)
+    }
+
+    /// The socket when the request may be written to it directly (connected plain TCP), else nil.
+    var directFD: Int32? { isConnected && !isTLS ? bufferevent_getfd(bev) : nil }
+
+    /// The connect (and TLS handshake) completed: plain connections move reading to their own event.
     fileprivate func connected() {
         isConnected = true
+        guard !isTLS else { return }
         bufferevent_disable(bev, Int16(EV_READ))
         evbuffer_unfreeze(input, 0)  // a bufferevent keeps its input's end frozen but while it reads
         readEvent = event_new(pool.worker.loop.base, bufferevent_getfd(bev), Int16(EV_READ | EV_PERSIST),
@@ -198,10 +321,28 @@ final class UpstreamConnection {
     var input: OpaquePointer { bufferevent_get_input(bev) }
     var output: OpaquePointer { bufferevent_get_output(bev) }
 
+    /// Why the TLS handshake failed, as OpenSSL tells it (e.g. "certificate verify failed:
+    /// hostname mismatch").
+    func tlsFailureReason() -> String {
+        var last: UInt = 0
+        while true {
+            let code = bufferevent_get_openssl_error(bev)
+            if code == 0 { break }
+            last = code
+        }
+        var reason = last == 0 ? "connection closed during the TLS handshake"
+            : ERR_reason_error_string(last).map { String(cString: $0) } ?? "TLS handshake failed"
+        if let ssl = bufferevent_openssl_get_ssl(bev) {
+            let verify = SSL_get_verify_result(ssl)
+            if verify != X509_V_OK, let text = X509_verify_cert_error_string(verify) { reason += ": " + String(cString: text) }
+        }
+        return reason
+    }
+
     func close() {
         guard !closed else { return }
         closed = true
-        owner = nil
+        detach()
         if let readEvent { event_free(readEvent) }
         bufferevent_free(bev)
         Unmanaged.passUnretained(self).release()

@@ -16,6 +16,8 @@ public final class RuntimeConfig: Sendable {
     let router: Router
     let parserLimits: HTTPParserLimits
     let trustedProxies: CIDRSet
+    /// Every upstream target's health as the workers running this config see it.
+    public let upstreamHealth: UpstreamHealth
 
     struct RuntimeListener: Sendable {
         let name: String
@@ -23,11 +25,17 @@ public final class RuntimeConfig: Sendable {
         let tls: TLSServerContext?
     }
 
-    /// Equatable so a reload keeps a worker's pool (and its warm connections) for an unchanged upstream.
+    /// Equatable so a reload keeps a worker's pool (its warm connections, balancer and health
+    /// state) for an unchanged upstream: same name, targets with their weights, `max_idle`,
+    /// balance, health settings and TLS settings. Any other change gets a new pool.
     struct RuntimeUpstream: Sendable, Equatable {
         let name: String
-        let targets: [SocketAddress]
+        let targets: [UpstreamTarget]
         let maxIdle: Int
+        let balance: UpstreamBalance
+        let health: UpstreamHealthConfig
+        /// Nil for plain HTTP.
+        let tls: UpstreamTLSContext?
     }
 
     private init(configuration: GatewayConfiguration, listeners: [RuntimeListener], upstreams: [RuntimeUpstream], routes: [Route],
@@ -44,6 +52,7 @@ public final class RuntimeConfig: Sendable {
         limits.maxURIBytes = configuration.limits.maxURIBytes
         self.parserLimits = limits
         self.trustedProxies = configuration.trustedProxies
+        self.upstreamHealth = UpstreamHealth(upstreams: configuration.upstreams, workers: configuration.workers)
     }
 
     /// The index of the listener on `address`, if this config has one.
@@ -83,8 +92,10 @@ public final class RuntimeConfig: Sendable {
             RuntimeListener(name: listener.name, address: listener.address,
                             tls: listener.tls.flatMap { TLSServerContext($0, diagnostics: diagnostics) })
         }
-        let upstreams = configuration.upstreams.map {
-            RuntimeUpstream(name: $0.name, targets: $0.targets, maxIdle: $0.maxIdle)
+        let upstreams = configuration.upstreams.map { upstream in
+            RuntimeUpstream(name: upstream.name, targets: upstream.targets, maxIdle: upstream.maxIdle, balance: upstream.balance,
+                            health: upstream.health,
+                            tls: upstream.tls.flatMap { UpstreamTLSContext($0, upstream: upstream.name, diagnostics: diagnostics) })
         }
         let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($0.element.name, $0.offset) })
         let listenerIndex = Dictionary(uniqueKeysWithValues: listeners.enumerated().map { ($0.element.name, $0.offset) })

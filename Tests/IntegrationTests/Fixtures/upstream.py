@@ -28,14 +28,23 @@ Endpoints (any method unless noted; HEAD gives the GET headers without a body):
                         (last 50 [method, target] of counted requests)
   /upload?delay_ms=N    sleeps N ms before reading the body, reads it all, answers JSON
                         length, sha256, pattern_ok (body == test pattern), first_mismatch
+  /healthz              answers the health status (200 unless --health-status), for active checks
+  /healthz/set?status=N changes it
+  /ws                   WebSocket (Upgrade: websocket + Sec-WebSocket-Key): 101, then every
+                        masked client frame is echoed back unmasked (same opcode); a close frame
+                        is answered with a close frame and the connection closes
+  /tunnel               Upgrade: echo: 101, then raw bytes are echoed; on the client's EOF it
+                        sends "bye\n" and closes (tests half-close)
 A request with "Expect: 100-continue" and a body gets "100 Continue" before the body is read.
 """
 import argparse
+import base64
 import hashlib
 import json
 import os
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -87,6 +96,8 @@ class Stats:
 
 
 STATS = Stats()
+HEALTH = {"status": 200}
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 class BadRequest(Exception):
@@ -150,6 +161,50 @@ class Connection:
             del self.buf[:k]
             n -= k
             yield piece
+
+    def read_exact(self, n):
+        return b"".join(self.take(n))
+
+    # ------------------------------------------------------------------ upgrades
+    def upgrade(self, protocol, extra=()):
+        self.account()
+        lines = ["HTTP/1.1 101 Switching Protocols", "Upgrade: " + protocol, "Connection: Upgrade"]
+        lines += ["%s: %s" % (n, v) for n, v in extra]
+        self.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+
+    def websocket(self, key):
+        accept = base64.b64encode(hashlib.sha1(key.encode("latin-1") + WS_GUID).digest()).decode()
+        self.upgrade("websocket", [("Sec-WebSocket-Accept", accept)])
+        while True:
+            b1, b2 = self.read_exact(2)
+            opcode, n = b1 & 0x0F, b2 & 0x7F
+            if n == 126:
+                n = struct.unpack(">H", self.read_exact(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self.read_exact(8))[0]
+            if not b2 & 0x80:   # clients must mask (RFC 6455 5.1): protocol error
+                self.send(ws_frame(0x8, struct.pack(">H", 1002)))
+                return
+            mask = self.read_exact(4)
+            payload = bytes(c ^ mask[i % 4] for i, c in enumerate(self.read_exact(n)))
+            self.send(ws_frame(opcode, payload))
+            if opcode == 0x8:
+                return
+
+    def raw_echo(self):
+        self.upgrade("echo")
+        if self.buf:
+            self.send(bytes(self.buf))
+            del self.buf[:]
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except (ConnectionResetError, ssl.SSLError, socket.timeout, OSError):
+                return
+            if not data:
+                self.send(b"bye\n")
+                return
+            self.send(data)
 
     def body_chunks(self, framing):
         kind, length = framing
@@ -351,7 +406,19 @@ class Connection:
                 length += len(piece)
             self.served += 1
 
-            if path == "/echo":
+            upgrade = [v.lower() for v in hmap.get("upgrade", [])]
+            if path == "/ws" and "upgrade" in conn_tokens and upgrade == ["websocket"] and hmap.get("sec-websocket-key"):
+                self.websocket(hmap["sec-websocket-key"][0])
+                return False
+            if path == "/tunnel" and "upgrade" in conn_tokens and upgrade == ["echo"]:
+                self.raw_echo()
+                return False
+            if path == "/healthz":
+                keep_alive = self.json_response(HEALTH["status"], {"status": HEALTH["status"]}, keep_alive, head_only)
+            elif path == "/healthz/set":
+                HEALTH["status"] = q("status", 200)
+                keep_alive = self.json_response(200, HEALTH, keep_alive, head_only)
+            elif path == "/echo":
                 obj = {"server": self.server_name, "method": method, "target": target,
                        "version": version, "headers": [[n, v] for n, v in headers],
                        "body_length": length, "body_sha256": h.hexdigest(),
@@ -419,6 +486,18 @@ class Connection:
                     STATS.active -= 1
 
 
+def ws_frame(opcode, payload):
+    """A final, unmasked (server) frame."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack(">BB", 0x80 | opcode, n)
+    elif n < 65536:
+        head = struct.pack(">BBH", 0x80 | opcode, 126, n)
+    else:
+        head = struct.pack(">BBQ", 0x80 | opcode, 127, n)
+    return head + payload
+
+
 def make_context(cert, key):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -437,7 +516,9 @@ def main():
                     help="exit when this process is gone (no orphans if the test runner dies)")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--tls-sni", nargs=3, action="append", default=[], metavar=("NAME", "CERT", "KEY"))
+    ap.add_argument("--health-status", type=int, default=200)
     args = ap.parse_args()
+    HEALTH["status"] = args.health_status
 
     tls_ctx = None
     if args.tls:

@@ -30,6 +30,7 @@ enum Paths {
 
     static var fixturesDirectory: String { integrationTestsDirectory + "/Fixtures" }
     static var upstreamScript: String { fixturesDirectory + "/upstream.py" }
+    static var webSocketClientScript: String { fixturesDirectory + "/wsclient.py" }
 
     /// The directory of the running test bundle (`.build/<triple>/debug/` under `swift test`).
     static var testBundleDirectory: String? {

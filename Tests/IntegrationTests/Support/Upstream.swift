@@ -81,10 +81,12 @@ final class UpstreamServer: @unchecked Sendable {
 
     /// Starts upstream.py on a free port chosen by the kernel (no bind race: the script
     /// binds port 0 and reports the port through a file).
-    static func start(name: String = "app", tls: UpstreamTLS? = nil, timeout: Double = 30) throws -> UpstreamServer {
+    /// `port` 0 lets the kernel choose; `arguments` are extra options (e.g. `--health-status 503`).
+    static func start(name: String = "app", tls: UpstreamTLS? = nil, port: UInt16 = 0, arguments: [String] = [],
+                      timeout: Double = 30) throws -> UpstreamServer {
         let dir = try TemporaryDirectory(prefix: "gw-upstream")
-        var argv = [Paths.python3, "-u", Paths.upstreamScript, "--port", "0",
-                    "--port-file", dir.file("port"), "--name", name, "--parent-pid", String(getpid())]
+        var argv = [Paths.python3, "-u", Paths.upstreamScript, "--port", String(port),
+                    "--port-file", dir.file("port"), "--name", name, "--parent-pid", String(getpid())] + arguments
         if let tls {
             argv += ["--tls", tls.cert, tls.key]
             for s in tls.sni { argv += ["--tls-sni", s.name, s.cert, s.key] }
