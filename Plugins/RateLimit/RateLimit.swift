@@ -59,6 +59,11 @@ struct RateLimit: Sendable {
 
     var needsBody: Bool { key.contains { if case .body = $0 { true } else { false } } }
 
+    /// This limit's part of the script's ARGV: algorithm code, requests, window µs, burst.
+    var scriptArguments: [[UInt8]] {
+        [algorithm.code, requests, Int(windowMicros), burst].map { Array(String($0).utf8) }
+    }
+
     /// The `RateLimit-Policy` item: `"auth";q=5;w=900`.
     var policyItem: String { "\"\(name)\";q=\(requests);w=\(max(1, (windowMicros + 999_999) / 1_000_000))" }
 }

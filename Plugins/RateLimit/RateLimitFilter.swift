@@ -23,11 +23,14 @@ final class RateLimitFilter: Filter {
     let onRedisFailure: RedisFailure
     let headers: HeaderStyle
     let maxBody: Int
-    let keyPrefix: String
     /// False without a top-level `redis:`: everything is judged in process.
     let usesRedis: Bool
     let local = LocalRateLimiter()
     let throttle: EventThrottle
+    /// Redis keys are `<key_prefix>rl:{<tag>}:<filter>:<limit>`: the parts around the tag.
+    private let keyHead: [UInt8]
+    private let keyTails: [[UInt8]]
+    private let scriptArguments: [[[UInt8]]]
 
     init(filterName: String, limits: [RateLimit], onRedisFailure: RedisFailure, headers: HeaderStyle, maxBody: Int,
          keyPrefix: String, usesRedis: Bool, eventInterval: Duration) {
@@ -36,9 +39,11 @@ final class RateLimitFilter: Filter {
         self.onRedisFailure = onRedisFailure
         self.headers = headers
         self.maxBody = maxBody
-        self.keyPrefix = keyPrefix
         self.usesRedis = usesRedis
         throttle = EventThrottle(interval: eventInterval)
+        keyHead = Array("\(keyPrefix)rl:{".utf8)
+        keyTails = limits.map { Array("}:\(filterName):\($0.name)".utf8) }
+        scriptArguments = limits.map(\.scriptArguments)
     }
 
     /// What the filter keeps on the exchange between phases.
@@ -90,7 +95,7 @@ final class RateLimitFilter: Filter {
         let pending = PendingCheck(groups: groups.count)
         for group in groups {
             let keys = group.members.map(\.key)
-            let arguments = RateLimitScript.arguments(requestID: exchange.requestID, limits: group.members.map(\.limit))
+            let arguments = RateLimitScript.arguments(requestID: exchange.requestID, limits: group.members.map { scriptArguments[$0.index] })
             redis.evaluate(RateLimitScript.script, keys: keys, arguments: arguments) { [self] result in
                 switch result {
                 case .success(let reply):
@@ -149,7 +154,7 @@ final class RateLimitFilter: Filter {
         for index in applicable {
             let limit = limits[index]
             guard let tag = bucketTag(limit, exchange) else { continue }
-            let key = Array("\(keyPrefix)rl:{\(tag)}:\(filterName):\(limit.name)".utf8)
+            let key = keyHead + tag.utf8 + keyTails[index]
             if let position = groups.firstIndex(where: { $0.tag == tag }) {
                 groups[position].members.append((index, limit, key))
             } else {

@@ -103,14 +103,11 @@ enum RateLimitScript {
         return out
         """)
 
-    /// The script's arguments for `limits` (after ARGV[1], the request id).
-    static func arguments(requestID: String, limits: [RateLimit]) -> [[UInt8]] {
+    /// The script's arguments: the request id, then each limit's precomputed part.
+    static func arguments(requestID: String, limits: [[[UInt8]]]) -> [[UInt8]] {
         var arguments: [[UInt8]] = [Array(requestID.utf8)]
-        for limit in limits {
-            for value in [limit.algorithm.code, limit.requests, Int(limit.windowMicros), limit.burst] {
-                arguments.append(Array(String(value).utf8))
-            }
-        }
+        arguments.reserveCapacity(1 + limits.count * 4)
+        for limit in limits { arguments += limit }
         return arguments
     }
 

@@ -37,6 +37,8 @@ public final class RedisClient: @unchecked Sendable {
     private var deadlineTimer: LoopTimer!
     private var breaker: CircuitBreaker
     private var scripts: [RedisScript] = []
+    /// The command being sent (loop thread only).
+    private var argv = RedisArgv()
     /// Counters for metrics and tests.
     public private(set) var stats = Stats()
 
@@ -70,42 +72,58 @@ public final class RedisClient: @unchecked Sendable {
     public func preload(_ script: RedisScript) {
         guard !scripts.contains(where: { $0.sha1 == script.sha1 }) else { return }
         scripts.append(script)
-        if let context { send(context, ["SCRIPT", "LOAD", script.source].map { Array($0.utf8) }, setup: true) }
+        if let context { sendSetup(context, ["SCRIPT", "LOAD", script.source]) }
     }
 
     /// Sends one command. `completion` runs exactly once on the loop: with the reply (Redis
     /// errors are ``RedisReply/error(_:)`` replies), or with a failure — possibly before this
     /// returns, when the call is refused at once.
     public func call(_ arguments: [[UInt8]], completion: @escaping Completion) {
-        stats.calls += 1
-        let now = monotonicNanoseconds()
-        guard breaker.allows(now: now) else {
-            stats.unavailable += 1
-            completion(.failure(.unavailable))
-            return
-        }
-        guard let context = connection() else {
-            stats.unavailable += 1
-            failed()
-            completion(.failure(.unavailable))
-            return
-        }
-        send(context, arguments, completion: completion)
+        guard let context = ready(completion) else { return }
+        argv.reset()
+        for argument in arguments { argv.append(argument) }
+        send(context, completion: completion)
     }
 
     /// Runs a Lua script with `EVALSHA`, falling back to `EVAL` when the server lost it.
     /// The script is loaded on this and every later connection ahead of the call.
     public func evaluate(_ script: RedisScript, keys: [[UInt8]], arguments: [[UInt8]], completion: @escaping Completion) {
         preload(script)
-        let count = Array(String(keys.count).utf8)
-        let tail = [count] + keys + arguments
-        call([Array("EVALSHA".utf8), Array(script.sha1.utf8)] + tail) { [unowned self] result in
+        guard let context = ready(completion) else { return }
+        argv.reset()
+        argv.append(RedisClient.evalsha)
+        argv.append(script.sha1.utf8)
+        argv.append(keys.count)
+        for key in keys { argv.append(key) }
+        for argument in arguments { argv.append(argument) }
+        send(context, completion: { [unowned self] result in
             if case .success(.error(let message)) = result, message.hasPrefix("NOSCRIPT") {
-                self.call([Array("EVAL".utf8), Array(script.source.utf8)] + tail, completion: completion)
+                self.call([Array("EVAL".utf8), Array(script.source.utf8), Array(String(keys.count).utf8)] + keys + arguments,
+                          completion: completion)
             } else {
                 completion(result)
             }
+        })
+    }
+
+    private static let evalsha = Array("EVALSHA".utf8)
+
+    /// The connection a call may use now; nil (after completing the call with a failure) while
+    /// the breaker is open or no connection can be made.
+    private func ready(_ completion: Completion) -> UnsafeMutablePointer<redisAsyncContext>? {
+        stats.calls += 1
+        guard breaker.allows(now: monotonicNanoseconds()) else {
+            stats.unavailable += 1
+            completion(.failure(.unavailable))
+            return nil
         }
+        guard let context = connection() else {
+            stats.unavailable += 1
+            failed()
+            completion(.failure(.unavailable))
+            return nil
+        }
+        return context
     }
 
     /// True while the breaker refuses calls.
@@ -132,9 +150,9 @@ public final class RedisClient: @unchecked Sendable {
         context = made
         stats.connects += 1
         // Queued ahead of the first call; hiredis writes them once connected.
-        if let password = config.password { send(made, [Array("AUTH".utf8), Array(password.utf8)], setup: true) }
-        if config.database != 0 { send(made, ["SELECT", String(config.database)].map { Array($0.utf8) }, setup: true) }
-        for script in scripts { send(made, ["SCRIPT", "LOAD", script.source].map { Array($0.utf8) }, setup: true) }
+        if let password = config.password { sendSetup(made, ["AUTH", password]) }
+        if config.database != 0 { sendSetup(made, ["SELECT", String(config.database)]) }
+        for script in scripts { sendSetup(made, ["SCRIPT", "LOAD", script.source]) }
         return made
     }
 
@@ -160,11 +178,22 @@ public final class RedisClient: @unchecked Sendable {
 
     // MARK: - Calls
 
-    private func send(_ context: UnsafeMutablePointer<redisAsyncContext>, _ arguments: [[UInt8]],
-                      setup: Bool = false, completion: Completion? = nil) {
+    /// Queues a setup command (AUTH, SELECT, SCRIPT LOAD) ahead of what follows.
+    private func sendSetup(_ context: UnsafeMutablePointer<redisAsyncContext>, _ arguments: [String]) {
+        var setupArgv = RedisArgv(arguments.map { Array($0.utf8) })
+        enqueue(context, &setupArgv, setup: true, completion: nil)
+    }
+
+    /// Queues the command in ``argv``.
+    private func send(_ context: UnsafeMutablePointer<redisAsyncContext>, completion: @escaping Completion) {
+        enqueue(context, &argv, setup: false, completion: completion)
+    }
+
+    private func enqueue(_ context: UnsafeMutablePointer<redisAsyncContext>, _ arguments: inout RedisArgv, setup: Bool,
+                         completion: Completion?) {
         let deadline = monotonicNanoseconds() + config.timeout.nanoseconds
         let call = PendingRedisCall(deadline: deadline, setup: setup, completion: completion)
-        let status = withArgv(arguments) { count, argv, lengths in
+        let status = arguments.withArgv { count, argv, lengths in
             redisAsyncCommandArgv(context, redisClientReplied, Unmanaged.passRetained(call).toOpaque(), count, argv, lengths)
         }
         guard status == REDIS_OK else {

@@ -78,7 +78,8 @@ package final class RedisConnection {
     /// Sends one command and waits for its reply. Redis errors are `.error` replies; only
     /// connection failures throw.
     package func command(_ arguments: [String]) throws(RedisError) -> RedisReply {
-        let reply = withArgv(arguments.map { Array($0.utf8) }) { count, argv, lengths in
+        var argv = RedisArgv(arguments.map { Array($0.utf8) })
+        let reply = argv.withArgv { count, argv, lengths in
             gw_redis_command_argv(context, count, argv, lengths)
         }
         guard let reply else { throw RedisError(message: "Redis: \(RedisConnection.errorText(context))") }
@@ -90,7 +91,8 @@ package final class RedisConnection {
     /// for a batch. Returns the replies read before a connection failure, and that failure.
     package func pipeline(_ commands: [[[UInt8]]]) -> (replies: [RedisReply], failure: RedisError?) {
         for arguments in commands {
-            let status = withArgv(arguments) { redisAppendCommandArgv(context, $0, $1, $2) }
+            var argv = RedisArgv(arguments)
+            let status = argv.withArgv { redisAppendCommandArgv(context, $0, $1, $2) }
             guard status == REDIS_OK else { return ([], RedisError(message: "Redis: \(RedisConnection.errorText(context))")) }
         }
         var replies: [RedisReply] = []
@@ -118,24 +120,52 @@ package final class RedisConnection {
     }
 }
 
-/// Calls `body` with C argv/argvlen arrays over `arguments`, valid only during the call
-/// (hiredis copies them into its output buffer).
-func withArgv<R>(_ arguments: [[UInt8]],
-                 _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
-    // One buffer for all arguments (plus a byte, so it is never empty and has an address).
-    let storage = Array(arguments.joined()) + [0]
-    return storage.withUnsafeBufferPointer { buffer in
-        let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-        var offset = 0
-        var pointers: [UnsafePointer<CChar>?] = []
-        var lengths: [Int] = []
-        for argument in arguments {
-            pointers.append(base + offset)
-            lengths.append(argument.count)
-            offset += argument.count
-        }
-        return pointers.withUnsafeMutableBufferPointer { argv in
-            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argv.baseAddress!, $0.baseAddress!) }
+/// The argv/argvlen arrays hiredis takes, built in storage that is reused from command to
+/// command: no allocation per command once warm.
+struct RedisArgv {
+    private var bytes: [UInt8] = []
+    private var ranges: [(start: Int, count: Int)] = []
+    private var pointers: [UnsafePointer<CChar>?] = []
+    private var lengths: [Int] = []
+
+    init() {}
+
+    init(_ arguments: [[UInt8]]) {
+        for argument in arguments { append(argument) }
+    }
+
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        ranges.removeAll(keepingCapacity: true)
+    }
+
+    mutating func append(_ argument: some Collection<UInt8>) {
+        let start = bytes.count
+        bytes.append(contentsOf: argument)
+        ranges.append((start, bytes.count - start))
+    }
+
+    mutating func append(_ number: Int) {
+        append(String(number).utf8)
+    }
+
+    /// Calls `body` with the arrays, valid only during the call (hiredis copies the arguments
+    /// into its output buffer).
+    mutating func withArgv<R>(_ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+        bytes.append(0)  // never empty, so the buffer has an address
+        defer { bytes.removeLast() }
+        pointers.removeAll(keepingCapacity: true)
+        lengths.removeAll(keepingCapacity: true)
+        return bytes.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            for range in ranges {
+                pointers.append(base + range.start)
+                lengths.append(range.count)
+            }
+            let count = Int32(ranges.count)
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { body(count, argv.baseAddress!, $0.baseAddress!) }
+            }
         }
     }
 }
