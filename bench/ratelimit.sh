@@ -5,7 +5,8 @@
 #   local  + a rate_limit filter, in-process store (no redis:)
 #   redis  + the same filter, in a redis-server on 127.0.0.1:18379
 # and the Redis round trips per request (EVALSHA calls / requests served) of the redis run.
-# Knobs: those of bench/compare.sh (ROUNDS, DURATION, SCENARIOS...). Results: bench/results/.
+# Knobs: MODES ["off local redis"] and those of bench/compare.sh (ROUNDS, DURATION, SCENARIOS...).
+# Results: bench/results/.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RESULTS="$REPO/bench/results"
@@ -19,16 +20,18 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --d
 trap 'kill "$(cat /tmp/bench/redis-$REDIS_PORT.pid)" 2>/dev/null || true' EXIT
 printf 'redis: { address: 127.0.0.1:%s, timeout: 50ms }\n' "$REDIS_PORT" >/tmp/bench/ratelimit-redis.yaml
 
+MODES="${MODES:-off local redis}"
 run() {
     local mode="$1"; shift
+    [[ " $MODES " == *" $mode "* ]] || return 0
     echo "== $mode" | tee -a "$RESULTS/ratelimit-$TS.txt"
     env "$@" "$REPO/bench/compare.sh" 2>&1 | tee "$RESULTS/ratelimit-$TS-$mode.log" \
         | sed -n '/^| scenario/,/^$/p' | tee -a "$RESULTS/ratelimit-$TS.txt"
 }
 
 run off
-SKIP_BUILD=1 run local EXTRA_FILTERS_FILE="$REPO/bench/ratelimit.yaml" ROUTE_FILTERS="headers, cors, limit"
-SKIP_BUILD=1 run redis EXTRA_FILTERS_FILE="$REPO/bench/ratelimit.yaml" ROUTE_FILTERS="headers, cors, limit" \
+run local EXTRA_FILTERS_FILE="$REPO/bench/ratelimit.yaml" ROUTE_FILTERS="headers, cors, limit"
+run redis EXTRA_FILTERS_FILE="$REPO/bench/ratelimit.yaml" ROUTE_FILTERS="headers, cors, limit" \
     EXTRA_CONFIG_FILE=/tmp/bench/ratelimit-redis.yaml KEEP_RUNNING=1
 
 # Round trips: one wrk run against the still-running gateway, EVALSHA calls counted by Redis.

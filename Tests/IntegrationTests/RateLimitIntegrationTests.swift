@@ -13,6 +13,7 @@ private func policyGateway(upstream: UpstreamServer, redis: RedisServer?, worker
     try YAMLGateway("""
         workers: \(workers)
         listeners: [{ name: web, address: "127.0.0.1:{PORT}" }]
+        admin: { address: "127.0.0.1:{PORT2}" }
         upstreams: { app: { targets: ["\(upstream.address)"] } }
         \(redis.map { "redis: { address: \($0.address), timeout: 100ms, key_prefix: \"t:\" \(breaker) }" } ?? "")
         routes:
@@ -240,6 +241,10 @@ struct RateLimits {
         #expect(eventually(timeout: 10) {
             gateway.fileEvents.contains { eventField($0, "event.action") == "rate-limit-unavailable" }
         }, "\(gateway.diagnostics)")
+        let metrics = String(decoding: try oneRequest(port: gateway.port2, "GET", "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("gateway_redis_breakers_open 1"), "\(metrics)")
+        #expect(metrics.contains(#"gateway_redis_calls_total{result="unavailable"}"#), "\(metrics)")
+        #expect(!metrics.contains("gateway_redis_breaker_openings_total 0"), "\(metrics)")
 
         // Back, with its data (append-only file): the breaker probes and Redis counts again,
         // the two /closed requests from before the outage included.

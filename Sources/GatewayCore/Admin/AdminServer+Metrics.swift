@@ -90,6 +90,19 @@ extension AdminServer {
         text.family("gateway_tls_handshake_failures_total", "counter", "TLS handshakes that failed.")
         text.sample("gateway_tls_handshake_failures_total", [:], sample.tlsHandshakeFailures)
 
+        if let redis = sample.redis {
+            text.family("gateway_redis_calls_total", "counter", "Calls to Redis on the request path (rate limits), by result.")
+            text.sample("gateway_redis_calls_total", ["result": "reply"], redis.replies)
+            text.sample("gateway_redis_calls_total", ["result": "timeout"], redis.timeouts)
+            text.sample("gateway_redis_calls_total", ["result": "unavailable"], redis.unavailable)
+            text.family("gateway_redis_connects_total", "counter", "Connections the workers opened to Redis.")
+            text.sample("gateway_redis_connects_total", [:], redis.connects)
+            text.family("gateway_redis_breaker_openings_total", "counter", "Times a worker's Redis circuit breaker opened.")
+            text.sample("gateway_redis_breaker_openings_total", [:], redis.breakerOpenings)
+            text.family("gateway_redis_breakers_open", "gauge", "Workers whose Redis circuit breaker is open now.")
+            text.sample("gateway_redis_breakers_open", [:], sample.redisBreakersOpen)
+        }
+
         text.family("gateway_config_reloads_total", "counter", "Config reloads, by result.")
         text.sample("gateway_config_reloads_total", ["result": "ok"], state.reloadsOK)
         text.sample("gateway_config_reloads_total", ["result": "failed"], state.reloadsFailed)

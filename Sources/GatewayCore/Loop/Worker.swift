@@ -186,7 +186,12 @@ final class Worker: @unchecked Sendable {
     func metricsSample() -> MetricsSample {
         var upstreamConnections = pools.reduce(0) { $0 + $1.idleCount }
         for connection in connections.values where connection.takeUnretainedValue().upstream != nil { upstreamConnections += 1 }
-        return metrics.sample(downstreamConnections: connections.count, upstreamConnections: upstreamConnections)
+        var sample = metrics.sample(downstreamConnections: connections.count, upstreamConnections: upstreamConnections)
+        if let redis {
+            sample.redis = redis.stats
+            sample.redisBreakersOpen = redis.isBreakerOpen ? 1 : 0
+        }
+        return sample
     }
 
     /// Counts a failed TLS handshake; one aggregated event per interval reports them.

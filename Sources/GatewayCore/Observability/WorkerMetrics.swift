@@ -109,6 +109,9 @@ struct MetricsSample: Sendable {
     var tlsHandshakeFailures = 0
     var downstreamConnections = 0
     var upstreamConnections = 0
+    /// The workers' Redis clients (nil without `redis:`), and how many have their breaker open.
+    var redis: RedisClient.Stats?
+    var redisBreakersOpen = 0
 
     mutating func add(_ other: MetricsSample) {
         requests.merge(other.requests) { zip($0, $1).map(+) }
@@ -119,5 +122,7 @@ struct MetricsSample: Sendable {
         tlsHandshakeFailures += other.tlsHandshakeFailures
         downstreamConnections += other.downstreamConnections
         upstreamConnections += other.upstreamConnections
+        if let theirs = other.redis { redis = (redis ?? RedisClient.Stats()) + theirs }
+        redisBreakersOpen += other.redisBreakersOpen
     }
 }

@@ -50,6 +50,23 @@ public final class RedisClient: @unchecked Sendable {
         public var unavailable = 0
         public var connects = 0
         public var breakerOpenings = 0
+
+        public init() {}
+
+        static func + (a: Stats, b: Stats) -> Stats {
+            Stats(calls: a.calls + b.calls, replies: a.replies + b.replies, timeouts: a.timeouts + b.timeouts,
+                  unavailable: a.unavailable + b.unavailable, connects: a.connects + b.connects,
+                  breakerOpenings: a.breakerOpenings + b.breakerOpenings)
+        }
+
+        init(calls: Int, replies: Int, timeouts: Int, unavailable: Int, connects: Int, breakerOpenings: Int) {
+            self.calls = calls
+            self.replies = replies
+            self.timeouts = timeouts
+            self.unavailable = unavailable
+            self.connects = connects
+            self.breakerOpenings = breakerOpenings
+        }
     }
 
     public init(loop: EventLoop, config: RedisConfig, log: @escaping @Sendable (String) -> Void) {
