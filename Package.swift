@@ -55,11 +55,12 @@ let package = Package(
         .target(name: "CORS", dependencies: ["GatewayCore"], path: "Plugins/CORS"),
         .target(name: "IPAccess", dependencies: ["GatewayCore"], path: "Plugins/IPAccess"),
         .target(name: "ErrorPages", dependencies: ["GatewayCore"], path: "Plugins/ErrorPages"),
+        .target(name: "InjectionDetection", dependencies: ["GatewayCore", "GatewayConfig", "GatewayHTTP"], path: "Plugins/InjectionDetection"),
 
         .executableTarget(
             name: "gateway",
             dependencies: [
-                "GatewayCore", "SecurityHeaders", "CORS", "IPAccess", "ErrorPages",
+                "GatewayCore", "SecurityHeaders", "CORS", "IPAccess", "ErrorPages", "InjectionDetection",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,6 +74,7 @@ let package = Package(
         .testTarget(name: "CORSTests", dependencies: ["CORS", "GatewayTesting"]),
         .testTarget(name: "IPAccessTests", dependencies: ["IPAccess", "GatewayTesting"]),
         .testTarget(name: "ErrorPagesTests", dependencies: ["ErrorPages", "GatewayTesting"]),
+        .testTarget(name: "InjectionDetectionTests", dependencies: ["InjectionDetection", "GatewayTesting"]),
         // Drives the real binary; PipelineTests also run a GatewayServer in-process with test plugins.
         .testTarget(name: "IntegrationTests", dependencies: ["gateway", "GatewayCore"], exclude: ["Fixtures"]),
     ]

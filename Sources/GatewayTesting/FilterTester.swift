@@ -78,17 +78,7 @@ public final class FilterTester {
     /// Runs the request-head phase. A filter that suspends is waited for, running the loop,
     /// up to `timeout`; nil means it never resumed.
     public func requestHead(_ exchange: Exchange, timeout: Duration = .seconds(5)) -> FilterAction? {
-        let action = filter.onRequestHead(exchange)
-        guard case .suspend = action else { return action }
-        var resumed: FilterAction?
-        exchange.resumeHandler = { resumed = $0 }
-        let deadline = LoopTimer(loop: loop) { [loop] in loop.stop() }
-        deadline.schedule(after: timeout)
-        while resumed == nil, deadline.isArmed {
-            loop.runOnce()
-        }
-        deadline.cancel()
-        return resumed
+        OfflinePipeline.settle(filter.onRequestHead(exchange), exchange, loop: loop, timeout: timeout)
     }
 
     /// Runs the request-body phase with `body` as what the gateway read (`complete`: all of it),

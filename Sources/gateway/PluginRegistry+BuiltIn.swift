@@ -1,6 +1,7 @@
 import CORS
 import ErrorPages
 import GatewayCore
+import InjectionDetection
 import IPAccess
 import SecurityHeaders
 
@@ -12,6 +13,7 @@ extension PluginRegistry {
             CORSPlugin.self,
             IPAccessPlugin.self,
             ErrorPagesPlugin.self,
+            InjectionPlugin.self,
         ])
     }
 }

@@ -1,0 +1,149 @@
+/// NoSQL operator injection: a MongoDB-style operator where the backend expects a value, as a
+/// JSON key (`{"$ne": null}`) or in a parameter name that frameworks turn into an object
+/// (`user[$ne]=x`, `user.$gt=`).
+enum NoSQLDetector {
+    static let operatorKey = Rule("nosql.operator", .nosql, .critical, "query operator as a key ($ne, $gt, $where, $regex)")
+
+    static let operators = KeywordTable(["$ne", "$eq", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$exists",
+                                         "$where", "$or", "$and", "$not", "$nor", "$elemmatch", "$expr", "$function",
+                                         "$accumulator", "$lookup", "$jsonschema", "$type", "$mod", "$all", "$size", "$text",
+                                         "$search", "$eval", "$options", "$where", "$ref", "$id", "$db"])
+
+    /// `name` is a parameter name or a JSON key: every `$word` in it is checked.
+    static func scanName(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        var i = 0
+        while i < s.count {
+            if s[i] == 0x24 {
+                var k = i + 1
+                while k < s.count && ByteClass.isAlpha(s[k]) { k += 1 }
+                let delimited = k == s.count || s[k] == 0x5D || s[k] == 0x2E || s[k] == 0x5B
+                let starts = i == 0 || s[i - 1] == 0x5B || s[i - 1] == 0x2E
+                if starts, delimited, operators.contains(s, i, k) { report.add(operatorKey, s, max(0, i - 10)..<min(s.count, k + 10)) }
+                i = k
+                continue
+            }
+            i += 1
+        }
+    }
+}
+
+/// LDAP filter injection: a value that closes a filter it never opened and starts a new one,
+/// `admin)(|(password=*)`, `*)(uid=*))(|(uid=*`. Balanced filters a user legitimately types
+/// (`(objectClass=person)`) are not findings.
+enum LDAPDetector {
+    static let filterBreak = Rule("ldap.filter-break", .ldap, .critical, "LDAP filter closed and a new one opened")
+
+    static func scan(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        let n = s.count
+        var depth = 0
+        var i = 0
+        while i < n {
+            switch s[i] {
+            case 0x28: depth += 1
+            case 0x29:
+                if depth == 0 {
+                    // `)` with nothing open, then `(` + attribute/operator: a new filter component.
+                    var k = i + 1
+                    while k < n && (ByteClass.isSpace(s[k]) || s[k] == 0x29) { k += 1 }
+                    if k < n, s[k] == 0x28 {
+                        k += 1
+                        while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+                        if k < n, s[k] == 0x7C || s[k] == 0x26 || s[k] == 0x21 || ByteClass.isAlpha(s[k]) {
+                            var a = k
+                            while a < n && (ByteClass.isAlnum(s[a]) || s[a] == 0x2D || s[a] == 0x2E || s[a] == 0x3B) { a += 1 }
+                            while a < n && ByteClass.isSpace(s[a]) { a += 1 }
+                            let op = a < n && (s[a] == 0x3D || s[a] == 0x7E || s[a] == 0x3C || s[a] == 0x3E)
+                            if !ByteClass.isAlpha(s[k]) || op {
+                                report.add(filterBreak, s, max(0, i - 20)..<min(n, k + 30))
+                                return
+                            }
+                        }
+                    }
+                } else {
+                    depth -= 1
+                }
+            default: break
+            }
+            i += 1
+        }
+    }
+}
+
+/// HTTP-level injection carried in values: CR/LF followed by a header or a request line
+/// (response splitting, header injection, request smuggling), a request line pasted into a
+/// value, mail protocol commands after a line break (SMTP/IMAP/POP3 injection).
+enum ProtocolDetector {
+    static let headerInjection = Rule("protocol.header-injection", .protocol, .critical, "CR/LF followed by a header")
+    static let requestLine = Rule("protocol.request-line", .protocol, .critical, "HTTP request line inside a value")
+    static let lineBreakInName = Rule("protocol.crlf-name", .protocol, .critical, "CR/LF in a parameter name or the path")
+    static let mailCommand = Rule("protocol.mail-command", .protocol, .critical, "CR/LF followed by an SMTP, IMAP or POP3 command")
+    static let contentType = Rule("protocol.content-type", .protocol, .critical, "Content-Type with a second media type in its parameters")
+
+    private static let methods = KeywordTable(["get", "post", "put", "delete", "head", "options", "patch", "trace", "connect", "propfind"])
+    private static let mailCommands = KeywordTable(["mail", "rcpt", "data", "helo", "ehlo", "quit", "rset", "vrfy", "expn",
+                                                    "auth", "starttls", "select", "examine", "fetch", "search", "login",
+                                                    "logout", "list", "retr", "dele", "user", "pass", "stat", "uidl", "top",
+                                                    "capability", "append", "store", "copy", "create", "delete", "rename",
+                                                    "subscribe", "lsub", "noop", "apop"])
+
+    static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
+        let n = s.count
+        var i = 0
+        var sawBreak = false
+        while i < n {
+            let b = s[i]
+            if b == 0x0D || b == 0x0A {
+                if (ctx.isName || ctx.source == .path || ctx.source == .header) && !sawBreak {
+                    report.add(lineBreakInName, s, max(0, i - 20)..<min(n, i + 40))
+                }
+                sawBreak = true
+                var k = i + 1
+                while k < n && (s[k] == 0x0D || s[k] == 0x0A) { k += 1 }
+                afterBreak(s, k, &report)
+                i = k
+                continue
+            }
+            // `GET http://x HTTP/1.1` or `GET / HTTP/1.1` anywhere.
+            if b == 0x48, ByteClass.hasPrefix(s, at: i, "http/"), i + 6 < n, ByteClass.isDigit(s[i + 5]), i > 3, s[i - 1] == 0x20 {
+                var k = i - 2
+                while k > 0 && s[k] != 0x20 { k -= 1 }
+                var m = k - 1
+                while m >= 0 && ByteClass.isAlpha(s[m]) { m -= 1 }
+                if k > 0, methods.contains(s, m + 1, k) { report.add(requestLine, s, (m + 1)..<min(n, i + 8)) }
+            }
+            i += 1
+        }
+    }
+
+    private static func afterBreak(_ s: UnsafeRawBufferPointer, _ start: Int, _ report: inout Report) {
+        let n = s.count
+        var k = start
+        while k < n && (ByteClass.isAlnum(s[k]) || s[k] == 0x2D || s[k] == 0x5F) { k += 1 }
+        guard k > start else { return }
+        // `Name:` right after the break: a header (a space before the colon is tolerated by some parsers).
+        var c = k
+        while c < n && c - k < 4 && (s[c] == 0x20 || s[c] == 0x0D) { c += 1 }
+        if c < n, s[c] == 0x3A, ByteClass.isAlpha(s[start]) {
+            report.add(headerInjection, s, start..<min(n, c + 30))
+            return
+        }
+        if methods.contains(s, start, k), k < n, s[k] == 0x20 { report.add(requestLine, s, start..<min(n, k + 30)) }
+        // SMTP `MAIL FROM:`, IMAP `A1 SEARCH`, POP3 `LIST 3`: a command word (after an optional tag).
+        var w = start, e = k
+        if ByteClass.isAlnum(s[start]), e < n, s[e] == 0x20, !mailCommands.contains(s, w, e) {
+            w = e + 1
+            e = w
+            while e < n && ByteClass.isAlpha(s[e]) { e += 1 }
+        }
+        if e > w, mailCommands.contains(s, w, e), e == n || s[e] == 0x20 || s[e] == 0x0D || s[e] == 0x0A,
+           e - start <= 16 || w == start {
+            // An upper-case command, or one followed by mail syntax (`<`, `:`, a number, quotes).
+            var a = e
+            while a < n && s[a] == 0x20 { a += 1 }
+            let upper = s[w] >= 0x41 && s[w] <= 0x5A
+            if upper || a == n || s[a] == 0x3C || s[a] == 0x22 || ByteClass.isDigit(s[a]) || ByteClass.hasPrefix(s, at: a, "from:") {
+                report.add(mailCommand, s, start..<min(n, e + 30))
+            }
+        }
+    }
+}

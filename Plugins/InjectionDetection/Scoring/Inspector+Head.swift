@@ -1,0 +1,84 @@
+import GatewayHTTP
+
+extension Inspector {
+    /// Request-head fields: the path, the query, cookies, and every header a backend or a log
+    /// viewer may interpret, except those the HTTP layer owns (framing, content negotiation,
+    /// caching) or that carry credentials.
+    func inspectHead(_ request: HTTPRequestHead) {
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        request.withTarget { target in
+            var q = 0
+            while q < target.count && target[q] != 0x3F { q += 1 }
+            inspect(UnsafeRawBufferPointer(rebasing: target[0..<q]), fieldName: empty, source: .path, encoding: .percent,
+                    context: ValueContext(source: .path, isPathSegment: true))
+            if q + 1 < target.count { inspectPairs(UnsafeRawBufferPointer(rebasing: target[(q + 1)...]), source: .query) }
+        }
+        request.headers.forEach { name, value in
+            switch Inspector.headerRole(name) {
+            case .skip:
+                return
+            case .cookie:
+                inspectCookies(value)
+            case .contentType:
+                report.source = .header
+                report.fieldName = name
+                if detectors.contains(.protocol) { ProtocolDetector.scanContentType(value, &report) }
+            case .fileName:
+                inspect(value, fieldName: name, source: .header, encoding: .percent)
+                report.source = .header
+                report.fieldName = name
+                if detectors.contains(.code) { CodeDetector.scriptFileName(value, &report) }
+            case .inspect:
+                inspect(value, fieldName: name, source: .header, encoding: .percent)
+            }
+        }
+    }
+
+    enum HeaderRole { case skip, cookie, contentType, fileName, inspect }
+
+    /// Framing, negotiation, caching and credential headers are the HTTP layer's (validated
+    /// by the core's parser or never interpreted as data); everything else is inspected.
+    static let skippedHeaders = KeywordTable([
+        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te", "upgrade",
+        "expect", "accept", "accept-encoding", "accept-language", "accept-charset", "cache-control", "pragma",
+        "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "authorization",
+        "proxy-authorization", "x-request-id", "content-encoding", "dnt", "upgrade-insecure-requests", "priority",
+        "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest", "sec-fetch-user", "sec-ch-ua", "sec-ch-ua-mobile",
+        "sec-ch-ua-platform", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "x-csrf-token",
+        "x-xsrf-token", "x-api-key", "traceparent", "tracestate", "content-md5", "digest", "signature", "stripe-signature",
+        "x-square-signature", "x-hub-signature", "x-hub-signature-256",
+    ])
+
+    static func headerRole(_ name: UnsafeRawBufferPointer) -> HeaderRole {
+        if skippedHeaders.contains(name, 0, name.count) { return .skip }
+        if name.count == 6 && ByteClass.hasPrefix(name, at: 0, "cookie") { return .cookie }
+        if name.count == 12 && ByteClass.hasPrefix(name, at: 0, "content-type") { return .contentType }
+        if ByteClass.find(name, "file") != nil { return .fileName }
+        return .inspect
+    }
+}
+
+extension ProtocolDetector {
+    /// `application/x-www-form-urlencoded; boundary="application/json"`: a second media type
+    /// hidden in the parameters makes the gateway and the backend parse the body differently.
+    static func scanContentType(_ value: UnsafeRawBufferPointer, _ report: inout Report) {
+        var semicolon = 0
+        while semicolon < value.count && value[semicolon] != 0x3B { semicolon += 1 }
+        guard semicolon < value.count else { return }
+        let media = UnsafeRawBufferPointer(rebasing: value[0..<semicolon])
+        if ByteClass.find(media, "multipart/") != nil { return }
+        let parameters = UnsafeRawBufferPointer(rebasing: value[semicolon...])
+        var from = 0
+        while let at = ByteClass.find(parameters, "=", from: from) {
+            from = at + 1
+            var k = at + 1
+            if k < parameters.count && parameters[k] == 0x22 { k += 1 }
+            let start = k
+            while k < parameters.count && (ByteClass.isAlnum(parameters[k]) || parameters[k] == 0x2D || parameters[k] == 0x2E) { k += 1 }
+            if k > start, k < parameters.count, parameters[k] == 0x2F, k + 1 < parameters.count, ByteClass.isAlpha(parameters[k + 1]) {
+                report.add(contentType, value, 0..<value.count)
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+/// ASCII classification and case folding for the byte scanners; every check is a compare or
+/// a table lookup, never a `Character`.
+enum ByteClass {
+    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
+    @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
+    @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
+    @inline(__always) static func isAlnum(_ b: UInt8) -> Bool { isAlpha(b) || isDigit(b) }
+    /// Letters, digits, `_` and any non-ASCII byte: what identifiers in SQL, JS, PHP and shell are made of.
+    @inline(__always) static func isWord(_ b: UInt8) -> Bool { isAlnum(b) || b == 0x5F || b >= 0x80 }
+    /// Space, tab, CR, LF, vertical tab, form feed.
+    @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+    @inline(__always) static func hexValue(_ b: UInt8) -> UInt8? {
+        if b &- 0x30 < 10 { return b &- 0x30 }
+        let l = b | 0x20
+        if l &- 0x61 < 6 { return l &- 0x61 &+ 10 }
+        return nil
+    }
+
+    /// True when `bytes[at...]` starts with `lowercased` ignoring ASCII case.
+    @inline(__always)
+    static func hasPrefix(_ bytes: UnsafeRawBufferPointer, at: Int, _ lowercased: StaticString) -> Bool {
+        let n = lowercased.utf8CodeUnitCount
+        guard at >= 0, at + n <= bytes.count else { return false }
+        let p = lowercased.utf8Start
+        for i in 0..<n where lower(bytes[at + i]) != p[i] { return false }
+        return true
+    }
+
+    /// The first index at or after `from` where `lowercased` occurs, ignoring ASCII case.
+    static func find(_ bytes: UnsafeRawBufferPointer, _ lowercased: StaticString, from: Int = 0) -> Int? {
+        let n = lowercased.utf8CodeUnitCount
+        guard n > 0, bytes.count >= n else { return nil }
+        let first = lowercased.utf8Start[0]
+        var i = from
+        while i + n <= bytes.count {
+            if lower(bytes[i]) == first && hasPrefix(bytes, at: i, lowercased) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    static func contains(_ bytes: UnsafeRawBufferPointer, _ byte: UInt8) -> Bool {
+        bytes.withMemoryRebound(to: UInt8.self) { $0.contains(byte) }
+    }
+}
+
+/// A set of ASCII keywords (stored lowercased) looked up straight from a byte slice, in any
+/// case, without allocating: open addressing over a 64-bit FNV-1a hash of the folded bytes.
+struct KeywordTable: Sendable {
+    private var slots: [Int32]
+    private var words: [[UInt8]] = []
+    private var values: [UInt8] = []
+    private let mask: Int
+
+    /// `entries`: keyword -> a small tag the caller interprets (a class, a weight).
+    init(_ entries: [(String, UInt8)]) {
+        var size = 16
+        while size < entries.count * 3 { size <<= 1 }
+        mask = size - 1
+        slots = [Int32](repeating: -1, count: size)
+        for (word, value) in entries {
+            let bytes = Array(word.lowercased().utf8)
+            let h = bytes.withUnsafeBytes { KeywordTable.hash($0, 0, $0.count) }
+            var slot = Int(truncatingIfNeeded: h) & mask
+            var duplicate = false
+            while slots[slot] >= 0 {
+                if words[Int(slots[slot])] == bytes { duplicate = true; break }
+                slot = (slot + 1) & mask
+            }
+            if duplicate { continue }
+            slots[slot] = Int32(words.count)
+            words.append(bytes)
+            values.append(value)
+        }
+    }
+
+    init(_ words: [String], value: UInt8 = 1) {
+        self.init(words.map { ($0, value) })
+    }
+
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in start..<end { h = (h ^ UInt64(ByteClass.lower(bytes[i]))) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    /// The tag of `bytes[start..<end]` (any case), or nil when it is not a keyword.
+    func lookup(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> UInt8? {
+        guard end > start, end - start <= 40 else { return nil }
+        var slot = Int(truncatingIfNeeded: KeywordTable.hash(bytes, start, end)) & mask
+        while true {
+            let index = Int(slots[slot])
+            if index < 0 { return nil }
+            let word = words[index]
+            if word.count == end - start {
+                var same = true
+                for k in 0..<word.count where ByteClass.lower(bytes[start + k]) != word[k] { same = false; break }
+                if same { return values[index] }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    func contains(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        lookup(bytes, start, end) != nil
+    }
+}

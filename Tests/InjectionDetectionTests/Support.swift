@@ -1,0 +1,3 @@
+import GatewayCore
+import GatewayTesting
+@testable import InjectionDetection
