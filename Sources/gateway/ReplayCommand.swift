@@ -55,13 +55,14 @@ struct Replay: ParsableCommand {
             if summaryOnly { continue }
             if json {
                 let record: [String: Any] = ["id": id, "category": category, "expect": expect, "verdict": verdict,
-                                             "status": outcome.status ?? 0, "rules": rules,
+                                             "status": outcome.status ?? 0, "rules": rules, "matched": outcome.events.compactMap(\.event.matched),
                                              "findings": outcome.events.compactMap { $0.event.details["findings"] }]
                 let bytes = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
                 print(String(decoding: bytes, as: UTF8.self))
             } else {
                 let findings = outcome.events.compactMap { $0.event.details["findings"] }.joined(separator: " ")
-                print("\(id)\t\(category)\t\(expect)\t\(verdict)\t\(findings.isEmpty ? rules.joined(separator: ",") : findings)")
+                let matched = outcome.events.compactMap(\.event.matched).first.map { "\t\($0)" } ?? ""
+                print("\(id)\t\(category)\t\(expect)\t\(verdict)\t\(findings.isEmpty ? rules.joined(separator: ",") : findings)\(matched)")
             }
         }
         if !json { print(tally.table()) }

@@ -34,7 +34,11 @@ enum RemoteInclusionDetector {
         if schemes.contains(s, start, colon) {
             let isFTP = colon - start == 3 && ByteClass.hasPrefix(s, at: start, "ftp")
             // `jar:`, `url:` and `file:` need no slashes; the others are only URLs with `//`.
-            let bare = (colon - start == 3 && (ByteClass.hasPrefix(s, at: start, "jar") || ByteClass.hasPrefix(s, at: start, "url")))
+            // `jar:file:...`, `url:http:...`: a scheme that wraps another one.
+            var inner = colon + 1
+            while inner < n && ByteClass.isAlpha(s[inner]) { inner += 1 }
+            let wraps = inner > colon + 1 && inner < n && s[inner] == 0x3A
+            let bare = (colon - start == 3 && (ByteClass.hasPrefix(s, at: start, "jar") || ByteClass.hasPrefix(s, at: start, "url")) && wraps)
                 || (colon - start == 4 && ByteClass.hasPrefix(s, at: start, "file") && colon + 1 < n && s[colon + 1] == 0x2F)
             if (slashes && !isFTP) || bare {
                 report.add(scheme, s, start..<min(n, colon + 40))

@@ -12,12 +12,15 @@ enum SQLDetector {
     static let quoteOperator = Rule("sqli.quote-operator", .sqli, .high, "string closed and followed by an operator")
     static let dangerousCall = Rule("sqli.function", .sqli, .critical, "call of a SQL time, file or metadata function")
     static let functionCall = Rule("sqli.function-call", .sqli, .critical, "call of a SQL function")
-    static let functionCallSpaced = Rule("sqli.function-call-spaced", .sqli, .medium, "word that is also a SQL function, then '('")
+    static let functionCallSpaced = Rule("sqli.function-call-spaced", .sqli, .low, "SQL function name, a space, then '(' (or an empty call)")
     static let systemObject = Rule("sqli.catalog", .sqli, .critical, "SQL catalog, system table or procedure")
-    static let catalogColumn = Rule("sqli.catalog-column", .sqli, .critical, "SQL catalog column name (table_name, schema_name)")
     static let executableComment = Rule("sqli.mysql-comment", .sqli, .critical, "MySQL executable comment /*!")
     static let commentObfuscation = Rule("sqli.comment-split", .sqli, .critical, "comment between SQL keywords")
     static let clause = Rule("sqli.clause", .sqli, .high, "SQL clause (HAVING COUNT(, ORDER BY n, CASE WHEN, INTO OUTFILE)")
+    static let strongClause = Rule("sqli.clause-fragment", .sqli, .critical, "SQL clause fragment (HAVING 1=, ) AS x FROM, ORDER BY 1, FROM `t` WHERE)")
+    static let strongComparison = Rule("sqli.comparison-fragment", .sqli, .critical, "SQL comparison keyword after a closed expression (')like(')")
+    static let literalTautology = Rule("sqli.literal-equality", .sqli, .critical, "comparison of two equal literals (1=1, 42<=>42)")
+    static let numberSyntax = Rule("sqli.number-syntax", .sqli, .critical, "number written as an identifier prefix (1.e(...)), a MySQL parser trick")
     static let comparison = Rule("sqli.comparison", .sqli, .high, "SQL comparison keyword on literals")
     static let castOperator = Rule("sqli.cast", .sqli, .high, "PostgreSQL cast '::type'")
     static let globalVariable = Rule("sqli.variable", .sqli, .high, "SQL server variable @@name")
@@ -26,10 +29,19 @@ enum SQLDetector {
         guard s.count >= 2 else { return }
         SQLTokenizer.tokenize(s, quote: nil, into: &tokens)
         analyze(s, tokens, &report)
-        for quote: UInt8 in [0x27, 0x22] where ByteClass.contains(s, quote) {
+        for quote: UInt8 in [0x27, 0x22] where ByteClass.contains(s, quote) && !opensQuotation(s, quote) {
             SQLTokenizer.tokenize(s, quote: quote, into: &tokens)
             analyze(s, tokens, &report)
         }
+    }
+
+    /// Prose that quotes (`stated as 'User Authentication'`): the first quote follows a space
+    /// and precedes a letter, so it opens a quotation rather than closing an injected string.
+    static func opensQuotation(_ s: UnsafeRawBufferPointer, _ quote: UInt8) -> Bool {
+        var i = 0
+        while i < s.count && s[i] != quote { i += 1 }
+        guard i > 0, i + 1 < s.count else { return false }
+        return ByteClass.isSpace(s[i - 1]) && ByteClass.isAlpha(s[i + 1])
     }
 
     // MARK: Token stream analysis
@@ -107,11 +119,33 @@ enum SQLDetector {
                 }
             case .word:
                 word(s, t, i, previous: previous, &report)
+            case .number:
+                number(s, t, i, &report)
             default:
                 break
             }
             if token.kind != .comment { previous = i }
         }
+    }
+
+    /// `1=1`, `42<=>42`; `1.e(` and `1.e.tables` (MySQL reads `1.e` as a number glued to
+    /// the next token).
+    static func number(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) {
+        let token = t[i]
+        let length = Int(token.end) - Int(token.start)
+        let k = next(t, i)
+        if ByteClass.lower(s[Int(token.end) - 1]) == 0x65, length >= 2, k < t.count, t[k].start == token.end,
+           t[k].kind == .openParen || t[k].kind == .dot {
+            report.add(numberSyntax, s, range(t, i, k))
+        }
+        guard k < t.count, t[k].kind == .op else { return }
+        let o = s[Int(t[k].start)]
+        let opLength = Int(t[k].end) - Int(t[k].start)
+        let equality = (opLength <= 2 && o == 0x3D) || (opLength == 3 && o == 0x3C)
+        let rhs = next(t, k)
+        guard equality, rhs < t.count, t[rhs].kind == .number, Int(t[rhs].end) - Int(t[rhs].start) == length else { return }
+        for d in 0..<length where s[Int(token.start) + d] != s[Int(t[rhs].start) + d] { return }
+        report.add(literalTautology, s, range(t, i, rhs))
     }
 
     static func quoteBreak(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) {
@@ -129,7 +163,11 @@ enum SQLDetector {
             report.add(quoteBreak, s, range(t, i, j + 1))
         case .word where after.keyword != 0:
             let k = after.keyword
-            if !SQLKeywords.has(k, SQLKeywords.english) || SQLKeywords.has(k, SQLKeywords.dangerousFunction | SQLKeywords.systemObject) {
+            let called = kind(t, next(t, j)) == .openParen
+            let onlyFunction = k & ~(SQLKeywords.function | SQLKeywords.english) == 0
+            if onlyFunction && !called {
+                // A word that is only a function name (`user`, `left`) is prose unless called.
+            } else if !SQLKeywords.has(k, SQLKeywords.english) || SQLKeywords.has(k, SQLKeywords.dangerousFunction | SQLKeywords.systemObject) {
                 report.add(quoteBreak, s, range(t, i, j + 1))
             } else if SQLKeywords.has(k, SQLKeywords.logical) {
                 // `' or 1=1`, `' and sleep(`, `'or'a`, `' or true--`: an operand that is code, not prose.
@@ -157,20 +195,15 @@ enum SQLDetector {
         }
     }
 
-    /// After an English-looking keyword: is what follows code (a literal, an operator, a call)?
+    /// After an English-looking keyword: is the next token code (a literal, an operator, a call)?
     static func isCodeFollowing(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ j: Int) -> Bool {
-        var k = next(t, j)
-        var steps = 0
-        while k < t.count && steps < 3 {
-            switch t[k].kind {
-            case .number, .string, .op, .openParen, .semicolon, .variable, .executableComment, .quoteBreak: return true
-            case .word where t[k].keyword != 0 && !SQLKeywords.has(t[k].keyword, SQLKeywords.english): return true
-            default: break
-            }
-            k = next(t, k)
-            steps += 1
+        let k = next(t, j)
+        guard k < t.count else { return false }
+        switch t[k].kind {
+        case .number, .op, .openParen, .semicolon, .variable, .executableComment, .quoteBreak: return true
+        case .word: return t[k].keyword != 0 && !SQLKeywords.has(t[k].keyword, SQLKeywords.english)
+        default: return false
         }
-        return false
     }
 
     static func word(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, previous: Int, _ report: inout Report) {
@@ -178,12 +211,9 @@ enum SQLDetector {
         let n1 = next(t, i)
         let callFollows = kind(t, n1) == .openParen && s[Int(t[n1].start)] == 0x28
         if SQLKeywords.has(k, SQLKeywords.systemObject) {
-            // `mysql` and the *_name columns are ordinary words unless qualified or quoted.
-            let plain = word(s, t, i, "mysql") || ByteClass.find(UnsafeRawBufferPointer(rebasing: s[Int(t[i].start)..<Int(t[i].end)]), "_name") != nil
-            if !plain || kind(t, n1) == .dot || (previous >= 0 && t[previous].kind == .dot) {
+            // `mysql` is also a product name: only its qualified tables (mysql.user) count.
+            if !word(s, t, i, "mysql") || kind(t, n1) == .dot {
                 report.add(systemObject, s, range(t, i, n1))
-            } else {
-                report.add(catalogColumn, s, range(t, i, i))
             }
         }
         if callFollows {
@@ -191,7 +221,9 @@ enum SQLDetector {
                 report.add(dangerousCall, s, range(t, i, n1))
             } else if SQLKeywords.has(k, SQLKeywords.function) {
                 let adjacent = t[n1].start == t[i].end
-                if !SQLKeywords.has(k, SQLKeywords.english) || adjacent {
+                // `now()` with nothing inside is also how FHIRPath and spreadsheet formulas read.
+                let empty = kind(t, next(t, n1)) == .closeParen
+                if adjacent && !empty {
                     report.add(functionCall, s, range(t, i, n1))
                 } else {
                     report.add(functionCallSpaced, s, range(t, i, n1))
@@ -203,7 +235,7 @@ enum SQLDetector {
             var j = n1
             if word(s, t, j, "all") || word(s, t, j, "distinct") { j = next(t, j) }
             while kind(t, j) == .openParen { j = next(t, j) }
-            if word(s, t, j, "select") { report.add(union, s, range(t, i, j)) }
+            if word(s, t, j, "select") || (j > n1 && (j >= t.count || t[j].kind != .word)) { report.add(union, s, range(t, i, j)) }
             return
         }
         if word(s, t, i, "select") {
@@ -233,15 +265,43 @@ enum SQLDetector {
             return
         }
         if SQLKeywords.has(k, SQLKeywords.logical), !word(s, t, i, "not") {
-            // <operand> OR <operand> <comparison> <operand>: `1 or 1=1`, `x' or 'a'='a'`.
-            let o = n1
-            if previous >= 0, [.number, .string, .closeParen, .quoteBreak].contains(t[previous].kind),
-               isOperand(t, o), isComparison(s, t, next(t, o)), isOperand(t, next(t, next(t, o))) || word(s, t, next(t, next(t, o)), "not") || isWord(t, next(t, next(t, o)), SQLKeywords.clause) {
-                report.add(tautology, s, range(t, previous, next(t, next(t, o))))
-            }
+            logical(s, t, i, previous: previous, &report)
             return
         }
         clauseShape(s, t, i, previous: previous, &report)
+    }
+
+    /// `1 or 1=1`, `x' or 'a'='a'`, `9999 or true`, and a value that starts with a connective
+    /// (`AND deleted = 0)`, `or 88`, `|| langCode ==`): injected into a numeric or boolean context.
+    static func logical(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, previous: Int, _ report: inout Report) {
+        let o = next(t, i)
+        let after = next(t, o)
+        let literalBefore = previous >= 0 && [.number, .string, .closeParen, .quoteBreak].contains(t[previous].kind)
+        // The value's first token, or the first after `name=` (a pair whose `=` was encoded).
+        var atStart = previous < 0
+        if previous == 0 { atStart = t[0].kind == .openParen }
+        if previous == 1 && t[0].kind == .word && t[1].kind == .op {
+            let length = Int(t[1].end) - Int(t[1].start)
+            atStart = length == 1 && s[Int(t[1].start)] == 0x3D
+        }
+        let boolean = word(s, t, o, "true") || word(s, t, o, "false") || word(s, t, o, "null")
+        // `status in {...}` after a string is how query languages (FHIRPath) read: an identifier
+        // operand needs a symbolic comparison to count.
+        let identifier = o < t.count && t[o].kind == .word && t[o].keyword == 0
+        let symbolic = after < t.count && t[after].kind == .op
+        let compared = isComparison(s, t, after) && (!identifier || symbolic)
+        if literalBefore && isOperand(t, o) && (compared || boolean) {
+            report.add(tautology, s, range(t, previous, after))
+            return
+        }
+        guard atStart, o < t.count, isOperand(t, o) || boolean else { return }
+        var shaped = after >= t.count || isComparison(s, t, after)
+        if !shaped { shaped = [.op, .closeParen, .semicolon].contains(t[after].kind) }
+        if !shaped { shaped = after > o + 1 && t[o + 1].kind == .comment }
+        // The operand must not be a plain word at the very end ("or else" is prose).
+        if shaped && (t[o].kind != .word || after < t.count || boolean) {
+            report.add(tautology, s, range(t, i, after))
+        }
     }
 
     /// The second word that makes a statement keyword a statement: DROP TABLE, INSERT INTO...
@@ -279,18 +339,40 @@ enum SQLDetector {
         if shaped || (splitByComment && t[j].kind == .word) { report.add(statement, s, range(t, i, j)) }
     }
 
+    /// HAVING COUNT(...), HAVING 1=
+    static func havingShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ j: Int) -> Bool {
+        if isWord(t, j, SQLKeywords.function | SQLKeywords.dangerousFunction) && kind(t, next(t, j)) == .openParen { return true }
+        return isOperand(t, j) && t[j].kind != .word && isComparison(s, t, next(t, j))
+    }
+
+    /// FROM table [. table] WHERE/LIMIT/ORDER/GROUP/JOIN: critical with a quoted table or a condition.
+    static func fromShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ j: Int, _ report: inout Report) {
+        var k = next(t, j)
+        if kind(t, k) == .dot { k = next(t, next(t, k)) }
+        guard word(s, t, k, "where") || word(s, t, k, "limit") || word(s, t, k, "join") || word(s, t, k, "order")
+                || word(s, t, k, "group") else { return }
+        let quoted = s[Int(t[j].start)] == 0x60
+        let condition = word(s, t, k, "where") && isComparison(s, t, next(t, next(t, k)))
+        report.add(quoted || condition ? strongClause : clause, s, range(t, i, k))
+    }
+
     /// Clauses that appear in injected fragments: HAVING COUNT(, ORDER BY 1, CASE WHEN, INTO OUTFILE, LIKE '...
     static func clauseShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, previous: Int, _ report: inout Report) {
         let j = next(t, i)
         if word(s, t, i, "into"), word(s, t, j, "outfile") || word(s, t, j, "dumpfile") {
             report.add(statement, s, range(t, i, j))
-        } else if word(s, t, i, "having"), isWord(t, j, SQLKeywords.function | SQLKeywords.dangerousFunction), kind(t, next(t, j)) == .openParen {
-            report.add(clause, s, range(t, i, next(t, j)))
+        } else if word(s, t, i, "having"), havingShape(s, t, j) {
+            report.add(strongClause, s, range(t, i, next(t, j)))
+        } else if word(s, t, i, "from"), j < t.count, t[j].kind == .word, t[j].keyword == 0 || s[Int(t[j].start)] == 0x60 {
+            fromShape(s, t, i, j, &report)
         } else if word(s, t, i, "order") || word(s, t, i, "group"), word(s, t, j, "by") {
             let o = next(t, j)
-            if o >= t.count || t[o].kind == .number || (t[o].kind == .word && (s[Int(t[o].start)] == 0x60 || kind(t, next(t, o)) == .openParen || kind(t, next(t, o)) == .comma)) {
-                report.add(clause, s, range(t, i, o))
+            var shaped = o >= t.count || t[o].kind == .number
+            if !shaped && t[o].kind == .word {
+                let following = kind(t, next(t, o))
+                shaped = s[Int(t[o].start)] == 0x60 || following == .openParen || following == .comma
             }
+            if shaped { report.add(strongClause, s, range(t, i, o)) }
         } else if word(s, t, i, "case"), word(s, t, j, "when") {
             report.add(clause, s, range(t, i, j))
         } else if word(s, t, i, "when"), previous >= 0, t[previous].kind == .closeParen || t[previous].kind == .quoteBreak,
@@ -299,10 +381,11 @@ enum SQLDetector {
         } else if SQLKeywords.has(t[i].keyword, SQLKeywords.comparison), previous >= 0,
                   [.number, .string, .closeParen, .quoteBreak].contains(t[previous].kind) || (word(s, t, i, "like") && t[previous].kind == .word),
                   j < t.count, [.number, .string, .openParen, .quoteBreak].contains(t[j].kind) || word(s, t, j, "null") || word(s, t, j, "not") {
-            report.add(comparison, s, range(t, previous, j))
+            let closed = t[previous].kind == .closeParen || t[previous].kind == .quoteBreak
+            report.add(closed ? strongComparison : comparison, s, range(t, previous, j))
         } else if word(s, t, i, "as"), previous >= 0, [.closeParen, .number, .string].contains(t[previous].kind) || s[Int(t[previous].start)] == 0x60,
                   j < t.count, t[j].kind == .word || t[j].kind == .string, word(s, t, next(t, j), "from") {
-            report.add(clause, s, range(t, previous, next(t, j)))
+            report.add(strongClause, s, range(t, previous, next(t, j)))
         }
     }
 }

@@ -27,7 +27,9 @@ enum SQLTokenizer {
         let n = s.count
         var i = 0
         if let quote {
-            while i < n && s[i] != quote { i += s[i] == 0x5C ? 2 : 1 }
+            // Backslashes do not protect the quote here: `\'` is how a value defeats an
+            // application that escapes quotes by adding a backslash of its own.
+            while i < n && s[i] != quote { i += 1 }
             guard i < n else { return }
             tokens.append(SQLToken(kind: .quoteBreak, start: Int32(i), end: Int32(i + 1)))
             i += 1
@@ -107,7 +109,14 @@ enum SQLTokenizer {
                 kind = .op
             }
             var token = SQLToken(kind: kind, start: Int32(start), end: Int32(i))
-            if kind == .word && s[start] != 0x60 { token.keyword = SQLKeywords.table.lookup(s, start, i) ?? 0 }
+            if kind == .word {
+                if s[start] != 0x60 {
+                    token.keyword = SQLKeywords.table.lookup(s, start, i) ?? 0
+                } else if i - start > 2 {
+                    // `information_schema` in backticks is still the catalog.
+                    token.keyword = (SQLKeywords.table.lookup(s, start + 1, i - 1) ?? 0) & SQLKeywords.systemObject
+                }
+            }
             tokens.append(token)
         }
     }

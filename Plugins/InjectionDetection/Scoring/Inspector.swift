@@ -28,6 +28,7 @@ final class Inspector: @unchecked Sendable {
     private var decoded: [UInt8] = []
     private var again: [UInt8] = []
     private var markup: [UInt8] = []
+    private var text: [UInt8] = []
     private var tokens: [SQLToken] = []
     private var json = JSONWalker()
 
@@ -85,7 +86,16 @@ final class Inspector: @unchecked Sendable {
 
     private func runDetectors(_ v: UnsafeRawBufferPointer, _ ctx: ValueContext) {
         let d = detectors
-        if d.contains(.sqli) { SQLDetector.scan(v, ctx, tokens: &tokens, &report) }
+        if d.contains(.sqli) {
+            // In markup (a FHIR narrative, an HTML comment field) SQL can only be in the text:
+            // judging the tags too would read `<td>or ...` as an operator and a connective.
+            if MarkupText.isMarkup(v) {
+                MarkupText.extract(v, into: &text)
+                text.withUnsafeBytes { SQLDetector.scan($0, ctx, tokens: &tokens, &report) }
+            } else {
+                SQLDetector.scan(v, ctx, tokens: &tokens, &report)
+            }
+        }
         if d.contains(.xss) { XSSDetector.scan(v, ctx, &report) }
         if d.contains(.lfi) { PathDetector.scan(v, ctx, &report) }
         if d.contains(.rfi) { RemoteInclusionDetector.scan(v, ctx, &report) }

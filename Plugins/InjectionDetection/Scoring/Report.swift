@@ -4,6 +4,9 @@ struct Report {
     static let fragmentLimit = 120
 
     private(set) var findings: [Finding] = []
+    /// The anomaly score: the highest sum of weights over the findings of one field. Weak
+    /// signals add up where they meet (`' or` and `--` in one value), not across a large
+    /// document where unrelated prose fields each look a little like code.
     private(set) var score = 0
     let exclusions: [Exclusion]
     let route: String?
@@ -29,7 +32,9 @@ struct Report {
         if exclusions.contains(where: { $0.silences(rule.detector, field: field, route: route) }) { return }
         let fragment = source == .cookie ? "[redacted]" : Report.safeFragment(value, range)
         findings.append(Finding(rule: rule, field: field, fragment: fragment))
-        score += rule.severity.rawValue
+        var fieldScore = 0
+        for finding in findings where finding.field == field { fieldScore += finding.rule.severity.rawValue }
+        score = max(score, fieldScore)
     }
 
     func currentField() -> String {
