@@ -13,9 +13,11 @@ enum CodeDetector {
     static let scriptUpload = Rule("code.script-upload", .code, .critical, "upload of a server-side script file (.php, .jsp, .asp)")
     static let node = Rule("code.node", .code, .critical, "server-side JavaScript (process, child_process, require)")
     static let prototype = Rule("code.prototype-pollution", .code, .critical, "prototype pollution (__proto__, constructor.prototype)")
-    static let loop = Rule("code.js-loop", .code, .high, "JavaScript endless loop (while(true), for(;;))")
+    static let loop = Rule("code.js-loop", .code, .critical, "JavaScript endless loop (while(true), for(;;))")
     static let template = Rule("code.template", .code, .critical, "template or expression language injection ({{ }}, ${ }, #{ })")
     static let jndi = Rule("code.jndi", .code, .critical, "JNDI lookup (${jndi:...}, Log4Shell)")
+    static let perl = Rule("code.perl", .code, .critical, "Perl code interpolated into a string (@{[ ... ]})")
+    static let sessionFile = Rule("code.php-session-file", .code, .critical, "PHP session file name (sess_<id>) in an upload")
     static let python = Rule("code.python", .code, .critical, "Python code (__import__, os.system, __globals__)")
     static let java = Rule("code.java", .code, .critical, "Java runtime access (Runtime.getRuntime, ProcessBuilder)")
 
@@ -49,6 +51,16 @@ enum CodeDetector {
         return KeywordTable(entries)
     }()
 
+    /// PHP extension prefixes: a call of any `array_*`, `str_*`, `sodium_*`... is PHP, not prose.
+    static let phpFamilies: [StaticString] = ["array_", "str_", "file_", "date_", "sodium_", "tidy_", "zlib_", "gz", "posix_",
+                                              "pcntl_", "proc_", "mb_", "preg_", "curl_", "openssl_", "ob_", "session_", "stream_",
+                                              "socket_", "mysqli_", "mysql_", "pg_", "sqlite_", "xml_", "json_", "ftp_", "ldap_",
+                                              "imap_", "finfo_", "iconv_", "hash_", "ctype_", "filter_", "func_", "call_user",
+                                              "create_", "get_", "set_", "is_", "ini_", "apache_", "iterator_", "spl_", "class_",
+                                              "method_", "property_", "function_", "base64_", "convert_", "escapeshell", "highlight_",
+                                              "php_", "php", "parse_", "register_", "shell_", "show_", "simplexml_", "var_", "unpack",
+                                              "pack", "filegroup", "fileowner", "fileperms", "symlink", "touch", "readlink", "realpath"]
+
     private static let superglobals = KeywordTable(["_get", "_post", "_request", "_cookie", "_server", "_files", "_env",
                                                     "_session", "globals", "http_raw_post_data", "http_get_vars",
                                                     "http_post_vars", "http_server_vars", "http_cookie_vars"])
@@ -70,6 +82,15 @@ enum CodeDetector {
                 }
             case 0x24:  // $
                 dollar(s, i, &report)
+            case 0x40 where i + 2 < n && s[i + 1] == 0x7B && s[i + 2] == 0x5B:  // @{[ ... ]}
+                report.add(perl, s, i..<min(n, i + 40))
+            case 0x3C where i + 1 < n && s[i + 1] == 0x25:  // <% ERB, JSP, ASP
+                if i + 2 < n, s[i + 2] == 0x3D || s[i + 2] == 0x20 || s[i + 2] == 0x40 || s[i + 2] == 0x21,
+                   ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i...]), "%>") != nil {
+                    report.add(template, s, i..<min(n, i + 40))
+                }
+            case 0x23 where i + 1 < n && s[i + 1] == 0x7B:  // #{ } Ruby, Java EL
+                templateExpression(s, open: i + 1, &report)
             case 0x3A where i + 2 < n && s[i + 1] == 0x2F && s[i + 2] == 0x2F:  // ://
                 streamWrapper(s, colon: i, &report)
             case 0x28:  // ( : a call; what is called?
@@ -117,6 +138,11 @@ enum CodeDetector {
             }
             return
         }
+        if k < n, s[k] == 0x20 || s[k] == 0x09 {
+            var m = k
+            while m < n && (s[m] == 0x20 || s[m] == 0x09) { m += 1 }
+            if m < n, s[m] == 0x7B { report.add(variableFunction, s, i..<min(n, m + 20)); return }
+        }
         guard k < n, s[k] == 0x7B else { return }
         if ByteClass.hasPrefix(s, at: k + 1, "jndi:") || ByteClass.hasPrefix(s, at: k + 1, "env:")
             || ByteClass.hasPrefix(s, at: k + 1, "lower:") || ByteClass.hasPrefix(s, at: k + 1, "upper:")
@@ -131,6 +157,10 @@ enum CodeDetector {
     /// a call or a member access inside template delimiters.
     private static func templateExpression(_ s: UnsafeRawBufferPointer, open: Int, _ report: inout Report) {
         let n = s.count
+        if open + 1 < n, s[open + 1] == 0x25, ByteClass.find(UnsafeRawBufferPointer(rebasing: s[open...]), "%}") != nil {
+            report.add(template, s, open..<min(n, open + 40))  // {% statement %}: Jinja, Twig, Liquid
+            return
+        }
         var k = open + 1
         if k < n && (s[k] == 0x7B || s[k] == 0x25) { k += 1 }
         let bodyStart = k
@@ -150,11 +180,20 @@ enum CodeDetector {
         let n = s.count
         var end = paren
         while end > 0 && ByteClass.isSpace(s[end - 1]) { end -= 1 }
-        // ("system")( or ('sys'.'tem')( : a string expression called as a function.
-        if end > 0, s[end - 1] == 0x29 {
-            var k = end - 2
-            while k >= 0 && ByteClass.isSpace(s[k]) { k -= 1 }
-            if k >= 0, s[k] == 0x22 || s[k] == 0x27 { report.add(variableFunction, s, max(0, k - 20)..<min(n, paren + 20)) }
+        // Comments between the name and `(`: `exec /*x*/ (`, `symlink//c\n(`.
+        while end > 1 {
+            if s[end - 1] == 0x2F && s[end - 2] == 0x2A, let open = lastIndex(s, "/*", before: end - 2) {
+                end = open
+            } else if let slash = lineCommentStart(s, before: end) {
+                end = slash
+            } else {
+                break
+            }
+            while end > 0 && ByteClass.isSpace(s[end - 1]) { end -= 1 }
+        }
+        // ("system")( or ('sys'.'tem')( or [system][0]( or $__[_]( or ${...}( : an expression called as a function.
+        if end > 0, s[end - 1] == 0x29 || s[end - 1] == 0x5D || s[end - 1] == 0x7D || s[end - 1] == 0x22 || s[end - 1] == 0x27 {
+            if calleeLooksLikeCode(s, end) { report.add(variableFunction, s, max(0, end - 20)..<min(n, paren + 20)) }
             return
         }
         var start = end
@@ -162,15 +201,16 @@ enum CodeDetector {
         guard end > start else { return }
         // A name qualified by `->`, `::` or `.` is a method: only the code-running ones count.
         let before = start > 0 ? s[start - 1] : 0
-        if let kind = phpFunctions.lookup(s, start, end), before != 0x2E && before != 0x3E && before != 0x3A && before != 0x24 {
+        let method = before == 0x2E || before == 0x3E || (before == 0x3A && start > 1 && s[start - 2] == 0x3A) || before == 0x24
+        var known = phpFunctions.lookup(s, start, end)
+        if known == nil, end - start >= 4, phpFamilies.contains(where: { ByteClass.hasPrefix(s, at: start, $0) }) { known = 2 }
+        if let kind = known, !method {
             // `file(` and `copy(` are words too: count them only when called with a literal or variable.
             let argument = argumentStart(s, paren)
             if kind == 1 && (argument != 0 || end - start >= 5) {
                 report.add(phpFunction, s, start..<min(n, paren + 40))
-            } else if kind == 2 && end == paren && argument != 0 {
-                report.add(phpCall, s, start..<min(n, paren + 40))
-            } else if kind == 2 && end == paren && end - start >= 7 && ByteClass.find(UnsafeRawBufferPointer(rebasing: s[start..<end]), "_") != nil {
-                report.add(phpCall, s, start..<min(n, paren + 40))
+            } else if kind == 2 && (end == paren || end - start >= 6) {
+                report.add(phpFunction, s, start..<min(n, paren + 40))
             }
         }
         let name = UnsafeRawBufferPointer(rebasing: s[start..<end])
@@ -183,6 +223,60 @@ enum CodeDetector {
         if (name.count == 10 && ByteClass.hasPrefix(name, at: 0, "getruntime")) || (name.count == 7 && ByteClass.hasPrefix(name, at: 0, "forname")) {
             report.add(java, s, start..<min(n, paren + 40))
         }
+    }
+
+    /// Is what precedes the `(` at `end` a callable expression: a string, `$var[...]`, `(...)`
+    /// holding a string, a variable, a concatenation or a known function?
+    private static func calleeLooksLikeCode(_ s: UnsafeRawBufferPointer, _ end: Int) -> Bool {
+        let close = s[end - 1]
+        if close == 0x22 || close == 0x27 { return true }
+        let open: UInt8 = close == 0x29 ? 0x28 : close == 0x5D ? 0x5B : 0x7B
+        var depth = 0
+        var k = end - 1
+        var sawCode = false
+        while k >= 0 && end - k < 120 {
+            let b = s[k]
+            if b == close { depth += 1 }
+            if b == open { depth -= 1; if depth == 0 { break } }
+            if b == 0x24 || b == 0x22 || b == 0x27 || b == 0x2E && k > 0 && (s[k - 1] == 0x27 || s[k - 1] == 0x22 || s[k - 1] == 0x29) { sawCode = true }
+            k -= 1
+        }
+        guard k >= 0, depth == 0 else { return false }
+        if sawCode { return true }
+        // `[system][0](`, `(system)(`: a function name alone in the brackets.
+        var a = k + 1
+        while a < end && (ByteClass.isSpace(s[a]) || s[a] == 0x2F || s[a] == 0x2A) { a += 1 }
+        var e = a
+        while e < end && ByteClass.isWord(s[e]) { e += 1 }
+        if e > a, phpFunctions.lookup(s, a, e) == 1 { return true }
+        // `$__[_](`, `$x[0](`: the group follows a variable.
+        return k > 0 && (ByteClass.isWord(s[k - 1]) || s[k - 1] == 0x5D) && {
+            var v = k - 1
+            while v > 0 && (ByteClass.isWord(s[v]) || s[v] == 0x5D || s[v] == 0x5B) { v -= 1 }
+            return s[v] == 0x24
+        }()
+    }
+
+    private static func lastIndex(_ s: UnsafeRawBufferPointer, _ pair: StaticString, before end: Int) -> Int? {
+        var k = end - 2
+        let p = pair.utf8Start
+        while k >= 0 && end - k < 200 {
+            if s[k] == p[0] && s[k + 1] == p[1] { return k }
+            k -= 1
+        }
+        return nil
+    }
+
+    /// The `//` that starts a line comment ending at `end` (its line holds nothing after it):
+    /// `exec //comment` + newline + `(`.
+    private static func lineCommentStart(_ s: UnsafeRawBufferPointer, before end: Int) -> Int? {
+        guard end < s.count, ByteClass.isSpace(s[end]) else { return nil }
+        var k = end - 1
+        while k > 0 && s[k] != 0x0A && end - k < 200 {
+            if s[k] == 0x2F && s[k - 1] == 0x2F && (k < 2 || s[k - 2] != 0x3A) { return k - 1 }
+            k -= 1
+        }
+        return nil
     }
 
     /// 0: `)` or nothing; 1: a literal, variable or expression.
@@ -260,21 +354,42 @@ enum CodeDetector {
             ("constructor.prototype", prototype), ("constructor[\"prototype\"]", prototype), ("[constructor][prototype]", prototype),
             ("java.lang.runtime", java), ("processbuilder", java), ("java.lang.process", java), ("javax.script", java),
             ("os.system", python), ("os.popen", python), ("subprocess.", python), ("eval(compile(", python),
+            ("console.", node), ("console[", node), ("process[", node), ("require[", node), ("process.spawn", node),
+            ("_$$nd_func$$_", node), ("xyqktkrfrlvoqyqkx", node), ("module.constructor", node),
         ] where ByteClass.find(s, needle) != nil {
             report.add(rule, s, (ByteClass.find(s, needle) ?? 0)..<min(s.count, (ByteClass.find(s, needle) ?? 0) + 40))
         }
     }
 
-    /// A file name that the web server would execute, uploaded or named in an upload header.
+    /// A file name that the web server would execute, uploaded or named in an upload header:
+    /// any extension of the PHP family anywhere (`x.php.png` runs on a misconfigured Apache;
+    /// spaces and trailing dots are dropped as Windows and some servers do), the other server
+    /// script types as the last extension; and PHP session file names.
     static func scriptFileName(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
-        var dot = s.count - 1
-        while dot >= 0 && s[dot] != 0x2E { dot -= 1 }
-        guard dot >= 0, dot < s.count - 1 else { return }
-        let ext = UnsafeRawBufferPointer(rebasing: s[(dot + 1)...])
-        for name: StaticString in ["php", "php3", "php4", "php5", "php7", "phtml", "phar", "pht", "phps", "jsp", "jspx", "asp",
-                                   "aspx", "ashx", "asmx", "cer", "shtml", "cgi", "pl"]
-        where ext.count == name.utf8CodeUnitCount && ByteClass.hasPrefix(ext, at: 0, name) {
-            report.add(scriptUpload, s, 0..<s.count)
+        var base = 0
+        for k in 0..<s.count where s[k] == 0x2F || s[k] == 0x5C { base = k + 1 }
+        if s.count - base >= 20, ByteClass.hasPrefix(s, at: base, "sess_") { report.add(sessionFile, s, base..<s.count); return }
+        var k = base
+        var lastExtension: Range<Int>? = nil
+        while k < s.count {
+            guard s[k] == 0x2E else { k += 1; continue }
+            var a = k + 1
+            while a < s.count && s[a] == 0x20 { a += 1 }
+            var e = a
+            while e < s.count && ByteClass.isAlnum(s[e]) { e += 1 }
+            if e > a {
+                if ByteClass.hasPrefix(s, at: a, "php") || ByteClass.hasPrefix(s, at: a, "pht") || ByteClass.hasPrefix(s, at: a, "phar") {
+                    report.add(scriptUpload, s, base..<s.count)
+                    return
+                }
+                lastExtension = a..<e
+            }
+            k = max(e, k + 1)
+        }
+        guard let ext = lastExtension else { return }
+        for name: StaticString in ["jsp", "jspx", "asp", "aspx", "ashx", "asmx", "cer", "shtml", "cgi", "pl"]
+        where ext.count == name.utf8CodeUnitCount && ByteClass.hasPrefix(s, at: ext.lowerBound, name) {
+            report.add(scriptUpload, s, base..<s.count)
             return
         }
     }

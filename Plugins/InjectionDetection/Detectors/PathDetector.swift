@@ -6,7 +6,7 @@ enum PathDetector {
     static let traversal = Rule("lfi.traversal", .lfi, .critical, "directory traversal (../../)")
     static let singleTraversal = Rule("lfi.traversal-single", .lfi, .medium, "one parent-directory step (../)")
     static let sensitiveFile = Rule("lfi.sensitive-file", .lfi, .critical, "system or credential file (/etc/passwd, win.ini, .git/)")
-    static let backupFile = Rule("lfi.backup-file", .lfi, .high, "backup, dump or editor swap file")
+    static let backupFile = Rule("lfi.backup-file", .lfi, .critical, "backup, dump, log or editor swap file")
     static let nul = Rule("lfi.nul-byte", .lfi, .high, "NUL byte (truncates file names in C-based backends)")
 
     /// 1: a file or directory that is sensitive on its own; 2: sensitive under `/etc`, `/proc`
@@ -24,7 +24,7 @@ enum PathDetector {
         ("hostname", 2), ("resolv.conf", 2), ("master.passwd", 1), ("class", 2), ("kcore", 2), ("config", 2),
     ])
     static let sensitiveParents = KeywordTable(["etc", "proc", "sys", "windows", "winnt", "boot", "root", "var", "log", "private"])
-    static let backupExtensions = KeywordTable(["bak", "old", "orig", "swp", "swo", "save", "sql", "backup", "tmp", "dump", "sqlite", "db"])
+    static let backupExtensions = KeywordTable(["bak", "old", "orig", "swp", "swo", "save", "sql", "backup", "tmp", "dump", "sqlite", "db", "log"])
 
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
         let n = s.count
@@ -85,6 +85,19 @@ enum PathDetector {
             } else if kind == 2, let parent, sensitiveParents.contains(s, parent.lowerBound, parent.upperBound) {
                 report.add(sensitiveFile, s, parent.lowerBound..<end)
             }
+            return
+        }
+        // Under /proc every entry describes the running process or machine.
+        if let parent, parent.count == 4, ByteClass.hasPrefix(s, at: parent.lowerBound, "proc"), parent.lowerBound > 0,
+           s[parent.lowerBound - 1] == 0x2F {
+            report.add(sensitiveFile, s, parent.lowerBound..<end)
+            return
+        }
+        // A dot-directory or dotfile in the URL path (`/.cline/rules.md`, `/.env`): tool configuration and
+        // secrets, never content; `.well-known` is the one public dot-directory.
+        if ctx.source == .path, s[segment.lowerBound] == 0x2E, segment.count > 1, ByteClass.isAlpha(s[segment.lowerBound + 1]),
+           !ByteClass.hasPrefix(s, at: segment.lowerBound, ".well-known") {
+            report.add(sensitiveFile, s, segment.lowerBound..<end)
             return
         }
         // `backup.sql.zip`, `index.php.bak`, `.config.swp`, `file~`: copies the server would hand out as text.

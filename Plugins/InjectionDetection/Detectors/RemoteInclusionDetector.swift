@@ -11,12 +11,22 @@ enum RemoteInclusionDetector {
 
     static let schemes = KeywordTable(["file", "gopher", "dict", "jar", "netdoc", "tftp", "ldap", "ldaps", "ldapi", "sftp",
                                        "smb", "rmi", "iiop", "jdbc", "ftp", "url", "mailto_x", "telnet", "nntp", "ssh"])
-    static let internalNames = KeywordTable(["localhost", "localhost.localdomain", "metadata", "metadata.google.internal",
-                                             "instance-data", "gateway.docker.internal", "host.docker.internal",
-                                             "kubernetes.default", "kubernetes.default.svc", "0", "127.1", "0.0.0.0"])
+    static let internalNames = KeywordTable(["localhost", "localhost4", "localhost6", "ip6-localhost", "ipv6-localhost",
+                                             "localhost.localdomain", "metadata", "metadata.google.internal", "metadata.packet.net",
+                                             "metadata.azure.com", "instance-data", "gateway.docker.internal", "host.docker.internal",
+                                             "kubernetes.docker.internal", "kubernetes.default", "kubernetes.default.svc",
+                                             "localtest.me", "0", "127.1", "0.0.0.0"])
 
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
         let n = s.count
+        // A bare host where a URL is expected: `url=localhost4/`, `host=metadata.google.internal`.
+        if ctx.source != .path && ctx.source != .header {
+            var e = 0
+            while e < n && (ByteClass.isAlnum(s[e]) || s[e] == 0x2E || s[e] == 0x2D) { e += 1 }
+            if e > 0, e == n || s[e] == 0x2F || s[e] == 0x3A, internalNames.contains(s, 0, e), e > 1 {
+                report.add(internalHost, s, 0..<min(n, e + 20))
+            }
+        }
         var i = 0
         while i < n {
             if s[i] == 0x3A { url(s, colon: i, ctx, &report) }
@@ -82,7 +92,13 @@ enum RemoteInclusionDetector {
         if internalNames.contains(s, a, hostEnd) || isObfuscatedIP(s, a, hostEnd) {
             report.add(internalHost, s, start..<min(n, hostEnd + 10))
         } else if isDottedIP(s, a, hostEnd) {
-            report.add(isInternalIP(s, a, hostEnd) ? internalHost : ipURL, s, start..<min(n, hostEnd + 10))
+            // A public IP serving a script (`http://1.2.3.4/x.php`, `.txt?`) is how payloads are fetched.
+            var pathEnd = hostEnd
+            while pathEnd < n && !ByteClass.isSpace(s[pathEnd]) && s[pathEnd] != 0x3F { pathEnd += 1 }
+            let path = UnsafeRawBufferPointer(rebasing: s[hostEnd..<pathEnd])
+            let payload = ByteClass.find(path, ".php") != nil || ByteClass.find(path, ".txt") != nil || ByteClass.find(path, ".sh") != nil
+                || ByteClass.find(path, ".pl") != nil || ByteClass.find(path, ".jsp") != nil || ByteClass.find(path, ".asp") != nil
+            report.add(isInternalIP(s, a, hostEnd) || payload ? internalHost : ipURL, s, start..<min(n, hostEnd + 10))
         }
         // Ends right after `?` or `#`: the classic trick to neutralise `.php` appended by an include.
         var end = e

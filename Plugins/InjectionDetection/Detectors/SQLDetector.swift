@@ -380,7 +380,7 @@ enum SQLDetector {
             report.add(clause, s, range(t, i, next(t, j)))
         } else if SQLKeywords.has(t[i].keyword, SQLKeywords.comparison), previous >= 0,
                   [.number, .string, .closeParen, .quoteBreak].contains(t[previous].kind) || (word(s, t, i, "like") && t[previous].kind == .word),
-                  j < t.count, [.number, .string, .openParen, .quoteBreak].contains(t[j].kind) || word(s, t, j, "null") || word(s, t, j, "not") {
+                  j < t.count, [.number, .string, .openParen, .quoteBreak].contains(t[j].kind) || word(s, t, j, "null") {
             let closed = t[previous].kind == .closeParen || t[previous].kind == .quoteBreak
             report.add(closed ? strongComparison : comparison, s, range(t, previous, j))
         } else if word(s, t, i, "as"), previous >= 0, [.closeParen, .number, .string].contains(t[previous].kind) || s[Int(t[previous].start)] == 0x60,

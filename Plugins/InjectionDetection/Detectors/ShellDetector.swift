@@ -8,9 +8,11 @@ enum ShellDetector {
     static let leadingCommand = Rule("rce.command-value", .rce, .high, "value that is a shell command line")
     static let binaryPath = Rule("rce.binary-path", .rce, .critical, "path of a shell or system binary (/bin/sh, cmd.exe)")
     static let shellshock = Rule("rce.shellshock", .rce, .critical, "bash function definition '() {' (Shellshock)")
-    static let expansion = Rule("rce.expansion", .rce, .high, "shell expansion used for evasion (${IFS}, $'\\x..', $[..])")
+    static let expansion = Rule("rce.expansion", .rce, .critical, "shell expansion used for evasion (${IFS}, $'\\x..', $[..])")
     static let devTCP = Rule("rce.reverse-shell", .rce, .critical, "redirection to /dev/tcp or a named pipe")
-    static let windows = Rule("rce.windows", .rce, .critical, "Windows command syntax (cmd /c, %COMSPEC%, if exist)")
+    static let windows = Rule("rce.windows", .rce, .critical, "Windows command syntax (cmd /c, %COMSPEC%, FOR /F, IF EXIST)")
+    static let globPath = Rule("rce.glob-path", .rce, .critical, "path spelled with globs from the root (/???/?s, /et*/passwd)")
+    static let variableCommand = Rule("rce.variable-command", .rce, .critical, "shell variable or brace expansion run as a command ($c $a, {,ip,a})")
 
     /// 1: only a command; 2: also an English word (needs shell-like arguments); 3: Windows.
     static let commands: KeywordTable = {
@@ -36,8 +38,76 @@ enum ShellDetector {
         for w in "cmd powershell pwsh certutil bitsadmin wmic reg schtasks rundll32 regsvr32 mshta cscript wscript net tasklist systeminfo type dir copy del start".split(separator: " ") {
             entries.append((String(w), 3))
         }
+        for w in ("gdb strace ltrace visudo zstdcat zcat bzcat xzcat gzcat irb pry rmt pipx pip pip3 npm npx yarn gem cargo "
+                  + "cscli c89 c99 cc gcc clang ll column aptitude apt apt-get yum dnf apk dpkg rpm snap regedit bcdboot "
+                  + "bcdedit vssadmin wevtutil icacls takeown diskpart ansible chef knife puppet salt docker kubectl "
+                  + "perf iex invoke-expression invoke-webrequest invoke-restmethod start-process new-object "
+                  + "get-content set-content remove-item downloadstring certreq expand esentutl msiexec "
+                  + "shutdown reboot halt poweroff init telinit swapoff mount umount losetup nsenter chroot unshare "
+                  + "sqlite3 mysql psql mongo redis-cli").split(separator: " ") {
+            entries.append((String(w), 1))
+        }
         return KeywordTable(entries)
     }()
+
+    /// Words that run the next word as a command: `time sh -c id`, `sudo -u x id`.
+    static let prefixes = KeywordTable(["time", "strace", "ltrace", "nice", "nohup", "sudo", "doas", "env", "xargs", "watch",
+                                        "command", "builtin", "exec", "timeout", "stdbuf", "unbuffer", "setsid", "chronic", "busybox"])
+    /// Tool families whose every member is a command (`ansible-playbook`, `chef-client`, `Invoke-Item`).
+    static let families: [StaticString] = ["ansible", "chef-", "invoke-", "ssh-", "python", "perl", "php", "ruby", "node",
+                                           "aa-", "git-", "apt-", "kube", "docker-", "pg_", "mysql"]
+
+    /// Windows batch keywords whose grammar is unmistakable: `FOR /F %i IN (...) DO`, `IF [/I] [NOT] EXIST x cmd`.
+    static func batchStatement(_ s: UnsafeRawBufferPointer, _ start: Int, _ report: inout Report) -> Bool {
+        let n = s.count
+        func skipSpaces(_ i: inout Int) { while i < n && (s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B) { i += 1 } }
+        func word(_ i: inout Int) -> Range<Int> {
+            let a = i
+            while i < n && !ByteClass.isSpace(s[i]) && s[i] != 0x2B && s[i] != 0x28 { i += 1 }
+            return a..<i
+        }
+        func isWord(_ r: Range<Int>, _ w: StaticString) -> Bool { r.count == w.utf8CodeUnitCount && ByteClass.hasPrefix(s, at: r.lowerBound, w) }
+        var i = start
+        let first = word(&i)
+        if isWord(first, "for") {
+            skipSpaces(&i)
+            // Switches, then a %variable, then IN (
+            while i + 1 < n && s[i] == 0x2F && ByteClass.isAlpha(s[i + 1]) { i += 2; skipSpaces(&i); if i < n && s[i] == 0x22 { while i < n && s[i] != 0x20 && s[i] != 0x2B { i += 1 }; skipSpaces(&i) } }
+            guard i < n, s[i] == 0x25 else { return false }
+            _ = word(&i)
+            skipSpaces(&i)
+            let inWord = word(&i)
+            skipSpaces(&i)
+            if isWord(inWord, "in"), i < n, s[i] == 0x28 { report.add(windows, s, start..<min(n, i + 40)); return true }
+        } else if isWord(first, "if") || (first.count > 2 && ByteClass.hasPrefix(s, at: first.lowerBound, "if/")) {
+            if first.count > 2 { i = first.lowerBound + 2 }
+            skipSpaces(&i)
+            if i + 1 < n, s[i] == 0x2F, ByteClass.lower(s[i + 1]) == 0x69 { i += 2; skipSpaces(&i) }
+            var w = word(&i)
+            if isWord(w, "not") { skipSpaces(&i); w = word(&i) }
+            if isWord(w, "exist") || isWord(w, "defined") || isWord(w, "errorlevel") || isWord(w, "cmdextversion") {
+                report.add(windows, s, start..<min(n, i + 40))
+                return true
+            }
+            // IF a==b, IF %x% EQU 1, IF (2 GEQ 15)
+            var k = w.lowerBound
+            var steps = 0
+            while k < n && steps < 6 {
+                if k + 1 < n && s[k] == 0x3D && s[k + 1] == 0x3D { report.add(windows, s, start..<min(n, k + 30)); return true }
+                var m = k
+                let next = word(&m)
+                for op: StaticString in ["equ", "neq", "lss", "leq", "gtr", "geq"] where isWord(next, op) {
+                    report.add(windows, s, start..<min(n, m + 30))
+                    return true
+                }
+                if m == k { m += 1 }
+                k = m
+                skipSpaces(&k)
+                steps += 1
+            }
+        }
+        return false
+    }
 
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
         let n = s.count
@@ -46,21 +116,28 @@ enum ShellDetector {
         var atCommandStart = true  // value start
         var fromSeparator = false
         var inSubstitution = false
+        var afterNewline = false
         while i < n {
             let b = s[i]
             if atCommandStart {
-                let end = command(s, i, separated: fromSeparator, substituted: inSubstitution, ctx, &report)
+                let end = command(s, i, separated: fromSeparator, substituted: inSubstitution, afterNewline: afterNewline, ctx, &report)
                 atCommandStart = false
                 if end > i { i = end; continue }
             }
             switch b {
             case 0x3B, 0x0A, 0x0D, 0x7C:  // ; newline |
                 atCommandStart = true; fromSeparator = true; inSubstitution = false
+                afterNewline = b == 0x0A || b == 0x0D
             case 0x26:  // & or &&
                 if i + 1 < n && s[i + 1] == 0x26 { i += 1 }
                 atCommandStart = true; fromSeparator = true; inSubstitution = false
             case 0x60:  // backtick
                 atCommandStart = true; fromSeparator = true; inSubstitution = true
+            case 0x3C where i + 1 < n && s[i + 1] == 0x28, 0x3E where i + 1 < n && s[i + 1] == 0x28:  // <( >( process substitution
+                atCommandStart = true; fromSeparator = true; inSubstitution = true
+                i += 1
+            case 0x7B where i + 1 < n && s[i + 1] == 0x2C:  // {,ip,a} brace expansion runs `ip a`
+                report.add(variableCommand, s, i..<min(n, i + 30))
             case 0x24 where i + 1 < n:
                 let c = s[i + 1]
                 if c == 0x28 {  // $(
@@ -69,8 +146,16 @@ enum ShellDetector {
                 } else if c == 0x7B && (ByteClass.hasPrefix(s, at: i + 2, "ifs") || ByteClass.hasPrefix(s, at: i + 2, "path:")
                                         || ByteClass.hasPrefix(s, at: i + 2, "home:") || ByteClass.hasPrefix(s, at: i + 2, "shell")) {
                     report.add(expansion, s, i..<min(n, i + 12))
-                } else if c == 0x5B || (c == 0x27 && i + 3 < n && s[i + 2] == 0x5C) || ByteClass.hasPrefix(s, at: i + 1, "ifs") {
+                } else if c == 0x5B || (c == 0x27 && i + 3 < n && s[i + 2] == 0x5C) || ByteClass.hasPrefix(s, at: i + 1, "ifs")
+                            || (c == 0x28 && i + 2 < n && s[i + 2] == 0x28) {
                     report.add(expansion, s, i..<min(n, i + 12))
+                } else if c == 0x7B {
+                    // ${PATH#...}, ${x:0:1}, ${x//a/b}: string surgery only a shell does.
+                    var k = i + 2
+                    while k < n && (ByteClass.isWord(s[k])) { k += 1 }
+                    if k > i + 2, k < n, s[k] == 0x23 || s[k] == 0x25 || s[k] == 0x3A || s[k] == 0x2F || s[k] == 0x5E || s[k] == 0x2C {
+                        report.add(expansion, s, i..<min(n, k + 12))
+                    }
                 }
             case 0x28 where i + 3 < n && s[i + 1] == 0x29:  // () {
                 var k = i + 2
@@ -93,11 +178,19 @@ enum ShellDetector {
     /// Reads the command word at `start` (after spaces and `{ ( !`), judges it, and returns
     /// where the scan continues (`start` when there was no word).
     private static func command(_ s: UnsafeRawBufferPointer, _ start: Int, separated: Bool, substituted: Bool,
-                                _ ctx: ValueContext, _ report: inout Report) -> Int {
+                                afterNewline: Bool = false, _ ctx: ValueContext, _ report: inout Report) -> Int {
         let n = s.count
         var i = start
-        while i < n && (ByteClass.isSpace(s[i]) || s[i] == 0x7B || s[i] == 0x28 || s[i] == 0x21) { i += 1 }
+        while i < n && (ByteClass.isSpace(s[i]) || s[i] == 0x7B || s[i] == 0x28 || s[i] == 0x21 || s[i] == 0x2B) { i += 1 }
         let wordStart = i
+        if i < n, ByteClass.lower(s[i]) == 0x66 || ByteClass.lower(s[i]) == 0x69, batchStatement(s, i, &report) { return i + 2 }
+        // `$c $a$b`, `${SHELL} -c`: a variable run as the command.
+        if i + 1 < n, s[i] == 0x24, ByteClass.isAlpha(s[i + 1]) || s[i + 1] == 0x7B, separated || substituted || argumentShape(s, wordEnd(s, i)) == .shell {
+            var k = i + 1
+            while k < n && (ByteClass.isWord(s[k]) || s[k] == 0x7B || s[k] == 0x7D) { k += 1 }
+            if separated || argumentShape(s, k) == .shell { report.add(variableCommand, s, i..<min(n, k + 30)) }
+            return k
+        }
         // The word as the shell sees it, at most 32 bytes: quotes, backslashes and `$@`-style
         // empty expansions dropped; `?` and `*` kept (globs).
         var word: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -107,7 +200,9 @@ enum ShellDetector {
         while i < n && length < 32 {
             let b = s[i]
             if b == 0x27 || b == 0x22 || b == 0x5C { i += 1; continue }
-            if b == 0x24 && i + 1 < n && (s[i + 1] == 0x40 || s[i + 1] == 0x2A || ByteClass.isDigit(s[i + 1])) { i += 2; continue }
+            // `$@`, `$*`, `$1`, `$?`, `$-`, `$$`, `$!`: expansions that are empty (or ignored) inside a word.
+            if b == 0x24 && i + 1 < n && (s[i + 1] == 0x40 || s[i + 1] == 0x2A || ByteClass.isDigit(s[i + 1]) || s[i + 1] == 0x3F
+                                          || s[i + 1] == 0x2D || s[i + 1] == 0x24 || s[i + 1] == 0x21) { i += 2; continue }
             if b == 0x24 && i + 2 < n && s[i + 1] == 0x7B && s[i + 2] == 0x7D { i += 3; continue }  // ${}
             guard ByteClass.isWord(b) || b == 0x2F || b == 0x2E || b == 0x2D || b == 0x3F || b == 0x2A || b == 0x5B || b == 0x5D else { break }
             if b == 0x2F { lastSlash = length }
@@ -120,7 +215,7 @@ enum ShellDetector {
         let wordEnd = i
         return withUnsafeBytes(of: &word) { w -> Int in
             let full = UnsafeRawBufferPointer(rebasing: w[0..<length])
-            var nameStart = lastSlash + 1
+            let nameStart = lastSlash + 1
             var nameEnd = length
             if length - nameStart > 4, ByteClass.hasPrefix(full, at: length - 4, ".exe") { nameEnd = length - 4 }
             if lastSlash >= 0 {
@@ -133,19 +228,39 @@ enum ShellDetector {
                 if ctx.source == .path { return wordEnd }
             }
             if nameEnd <= nameStart { return wordEnd }
-            if nameStart == 0, lastSlash < 0 { nameStart = 0 }
-            guard let kind = commands.lookup(full, nameStart, nameEnd) else {
+            if lastSlash == 0, hasGlob, globFromRoot(full) {
+                report.add(globPath, s, wordStart..<min(n, wordEnd + 30))
+                return wordEnd
+            }
+            if prefixes.contains(full, nameStart, nameEnd), argumentShape(s, wordEnd) != .end {
+                // The next word is the command; a prefix is itself evidence of a command line.
+                return command(s, wordEnd, separated: true, substituted: substituted, ctx, &report)
+            }
+            var kindFound = commands.lookup(full, nameStart, nameEnd)
+            if kindFound == nil, families.contains(where: { family in
+                // `python3`, `ansible-playbook`: the family name then a digit, `-`, `.` or nothing; never `Perlak`.
+                let end = nameStart + family.utf8CodeUnitCount
+                return ByteClass.hasPrefix(full, at: nameStart, family)
+                    && (end >= nameEnd || !ByteClass.isAlpha(full[end]) || !ByteClass.isAlpha(full[end - 1]))
+            }) { kindFound = 1 }
+            guard let kind = kindFound else {
                 if hasGlob && separated && lastSlash >= 0 { report.add(binaryPath, s, wordStart..<min(n, wordEnd + 30)) }
                 return wordEnd
             }
             let argument = argumentShape(s, wordEnd)
             switch (kind, separated || substituted) {
-            case (1, true), (3, true):
+            case (1, true):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
-            case (2, true) where argument != .prose:
+            case (3, true) where argument != .prose:
+                report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
+            // After a line break in text, a line that is just `Id` or `Type` is a heading, not a command.
+            case (2, true) where argument == .shell || (argument == .end && !afterNewline):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             case (1, false) where argument == .shell || argument == .end && ctx.isName == false && length >= 4:
-                report.add(leadingCommand, s, wordStart..<min(n, wordEnd + 40))
+                report.add(argument == .shell || length >= 5 ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
+            case (1, false) where argument == .prose && length >= 4 && !ctx.isRawBody:
+                // `cscli alerts list`, `ansible all -m ping`: a command name and its subcommand.
+                if hasShellWordsOnly(s, wordEnd) { report.add(leadingCommand, s, wordStart..<min(n, wordEnd + 40)) }
             case (3, false) where argument == .shell:
                 report.add(windows, s, wordStart..<min(n, wordEnd + 40))
             case (2, false) where argument == .shell:
@@ -159,19 +274,56 @@ enum ShellDetector {
 
     enum Argument { case end, shell, prose }
 
+    private static func wordEnd(_ s: UnsafeRawBufferPointer, _ start: Int) -> Int {
+        var k = start
+        while k < s.count && !ByteClass.isSpace(s[k]) { k += 1 }
+        return k
+    }
+
+    /// The rest of the value is a few lowercase words, flags and file names (no sentence).
+    private static func hasShellWordsOnly(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
+        var words = 0
+        var k = start
+        while k < s.count {
+            let b = s[k]
+            if ByteClass.isSpace(b) || b == 0x2B { k += 1; continue }
+            guard ByteClass.isAlnum(b) || b == 0x2D || b == 0x2E || b == 0x2F || b == 0x5F || b == 0x3D else { return false }
+            if b >= 0x41 && b <= 0x5A { return false }
+            words += 1
+            while k < s.count && !ByteClass.isSpace(s[k]) && s[k] != 0x2B { k += 1 }
+        }
+        return words >= 1 && words <= 4
+    }
+
+    /// `/???/?s`, `/et*/passwd`, `/[e]tc/...`: globs in the first directory name of an absolute path.
+    private static func globFromRoot(_ w: UnsafeRawBufferPointer) -> Bool {
+        var k = 1
+        var glob = false, letters = 0
+        while k < w.count && w[k] != 0x2F {
+            if w[k] == 0x3F || w[k] == 0x2A || w[k] == 0x5B { glob = true } else if ByteClass.isAlpha(w[k]) { letters += 1 }
+            k += 1
+        }
+        return glob && k < w.count && (letters > 0 || k >= 3)
+    }
+
     /// What follows a command word: nothing, shell-like arguments (`-x`, `/path`, `$VAR`,
     /// a redirection or another separator), or prose.
     private static func argumentShape(_ s: UnsafeRawBufferPointer, _ start: Int) -> Argument {
         var i = start
         while i < s.count && (s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B) { i += 1 }
-        guard i < s.count else { return .end }
+        guard i < s.count, s[i] != 0x0A, s[i] != 0x0D else { return .end }
         switch s[i] {
-        case 0x2D, 0x2F, 0x24, 0x7E, 0x3E, 0x3C, 0x7C, 0x3B, 0x26, 0x60, 0x0A, 0x0D, 0x5C, 0x2E, 0x27, 0x22: return .shell
+        case 0x2D, 0x2F, 0x24, 0x7E, 0x3E, 0x3C, 0x7C, 0x3B, 0x26, 0x60, 0x5C, 0x2E, 0x27, 0x22, 0x2C: return .shell
         default:
             // `curl evil.example`, `ping 10.0.0.1`: a host name or address right after the command.
+            guard ByteClass.isAlnum(s[i]) else { return .prose }
             var k = i
             var dot = false
-            while k < s.count && !ByteClass.isSpace(s[k]) { if s[k] == 0x2E || s[k] == 0x3A { dot = true }; k += 1 }
+            while k < s.count && !ByteClass.isSpace(s[k]) {
+                // a host (`evil.example`), `if=/dev/sda`-style operands
+                if s[k] == 0x2E || s[k] == 0x3A || (s[k] == 0x3D && k + 1 < s.count && s[k + 1] == 0x2F) { dot = true }
+                k += 1
+            }
             return dot && k < s.count + 1 ? .shell : .prose
         }
     }

@@ -3,6 +3,12 @@
 /// (`user[$ne]=x`, `user.$gt=`).
 enum NoSQLDetector {
     static let operatorKey = Rule("nosql.operator", .nosql, .critical, "query operator as a key ($ne, $gt, $where, $regex)")
+    static let ormLookup = Rule("nosql.orm-lookup", .nosql, .critical, "ORM lookup in a field name (user__password__startswith)")
+
+    /// Django-style lookups: a name ending in `__<lookup>` lets a client filter on any field.
+    static let lookups = KeywordTable(["exact", "iexact", "contains", "icontains", "in", "gt", "gte", "lt", "lte", "startswith",
+                                       "istartswith", "endswith", "iendswith", "range", "regex", "iregex", "isnull", "has_key",
+                                       "has_keys", "has_any_keys", "search", "contained_by", "overlap", "year", "month", "day"])
 
     static let operators = KeywordTable(["$ne", "$eq", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$exists",
                                          "$where", "$or", "$and", "$not", "$nor", "$elemmatch", "$expr", "$function",
@@ -11,6 +17,9 @@ enum NoSQLDetector {
 
     /// `name` is a parameter name or a JSON key: every `$word` in it is checked.
     static func scanName(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        var u = s.count - 1
+        while u > 1 && !(s[u] == 0x5F && s[u - 1] == 0x5F) { u -= 1 }
+        if u > 1, u + 1 < s.count, lookups.contains(s, u + 1, s.count) { report.add(ormLookup, s, 0..<s.count) }
         var i = 0
         while i < s.count {
             if s[i] == 0x24 {
@@ -84,7 +93,8 @@ enum ProtocolDetector {
                                                     "auth", "starttls", "select", "examine", "fetch", "search", "login",
                                                     "logout", "list", "retr", "dele", "user", "pass", "stat", "uidl", "top",
                                                     "capability", "append", "store", "copy", "create", "delete", "rename",
-                                                    "subscribe", "lsub", "noop", "apop"])
+                                                    "subscribe", "lsub", "noop", "apop", "authenticate", "status", "uid",
+                                                    "idle", "close", "expunge", "check", "namespace", "move"])
 
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
         let n = s.count

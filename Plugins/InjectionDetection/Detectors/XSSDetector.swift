@@ -13,6 +13,22 @@ enum XSSDetector {
     static let jsSink = Rule("xss.js-sink", .xss, .critical, "JavaScript call of a sink (alert, eval, Function...)")
     static let domAccess = Rule("xss.dom-access", .xss, .critical, "JavaScript access to document.cookie, location, storage...")
     static let utf7 = Rule("xss.utf7", .xss, .critical, "UTF-7 encoded markup (+ADw-)")
+    static let jsfuck = Rule("xss.jsfuck", .xss, .critical, "JavaScript written with []()!+ only (JSFuck)")
+
+    /// Eight or more `[]` pairs among few other characters: code spelled with brackets only.
+    private static func jsfuck(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
+        var pairs = 0, other = 0
+        var k = start
+        while k + 1 < s.count && k - start < 400 {
+            if s[k] == 0x5B && s[k + 1] == 0x5D { pairs += 1; k += 2; continue }
+            switch s[k] {
+            case 0x21, 0x2B, 0x28, 0x29, 0x5B, 0x5D, 0x20: break
+            default: other += 1
+            }
+            k += 1
+        }
+        return pairs >= 8 && other * 4 < pairs
+    }
 
     /// 1: runs script or active content; 2: changes the page around it (style, form, link).
     private static let tags = KeywordTable([
@@ -20,7 +36,7 @@ enum XSSDetector {
         ("meta", 1), ("base", 1), ("svg", 1), ("math", 1), ("isindex", 1), ("import", 1), ("xss", 1), ("portal", 1),
         ("style", 2), ("form", 2), ("link", 2), ("template", 2), ("noscript", 2), ("xml", 2), ("layer", 2), ("ilayer", 2),
         ("bgsound", 2), ("marquee", 2), ("video", 2), ("audio", 2), ("input", 2), ("button", 2), ("textarea", 2), ("keygen", 2),
-        ("set", 2), ("animate", 2), ("handler", 2), ("listener", 2),
+        ("set", 2), ("animate", 2), ("handler", 2), ("listener", 2), ("include", 1), ("vmlframe", 1), ("image", 2),
     ])
 
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
@@ -38,6 +54,15 @@ enum XSSDetector {
                 handlerBeforeEquals(s, equals: i, &report)
             case 0x2B where ByteClass.hasPrefix(s, at: i, "+adw-"):
                 report.add(utf7, s, i..<i + 5)
+            case 0x28 where i >= 3 && ByteClass.hasPrefix(s, at: i - 3, "url(") && ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i...]), "script") != nil:
+                var k = i + 1
+                while k < n && (ByteClass.isSpace(s[k]) || s[k] == 0x22 || s[k] == 0x27) { k += 1 }
+                if schemeForward(UnsafeRawBufferPointer(rebasing: s[k...]), "javascript") || ByteClass.hasPrefix(s, at: k, "javascript") {
+                    report.add(styleScript, s, (i - 3)..<min(n, k + 20))
+                }
+            case 0x5B where i + 5 < n && s[i + 1] == 0x5D && jsfuck(s, i):
+                report.add(jsfuck, s, i..<min(n, i + 40))
+                return
             default:
                 break
             }
@@ -174,7 +199,7 @@ enum XSSDetector {
         // Something after the `=` that can run: not an empty or purely numeric value.
         var v = equals + 1
         while v < s.count && (ByteClass.isSpace(s[v]) || s[v] == 0x22 || s[v] == 0x27) { v += 1 }
-        guard v < s.count, ByteClass.isAlpha(s[v]) || s[v] == 0x5B || s[v] == 0x28 || s[v] == 0x60 else { return }
+        guard v < s.count, ByteClass.isAlpha(s[v]) || s[v] == 0x5B || s[v] == 0x28 || s[v] == 0x60 || s[v] == 0x24 else { return }
         report.add(attributeBreak, s, start..<min(s.count, equals + 40))
     }
 }

@@ -29,6 +29,7 @@ final class Inspector: @unchecked Sendable {
     private var again: [UInt8] = []
     private var markup: [UInt8] = []
     private var text: [UInt8] = []
+    private var folded: [UInt8] = []
     private var tokens: [SQLToken] = []
     private var json = JSONWalker()
 
@@ -78,6 +79,8 @@ final class Inspector: @unchecked Sendable {
         for b in v where b >= 0x80 { high = true; break }
         if high, UTF8Validation.check(v) == .overlong { addEncoding(Inspector.overlong, v, 0..<min(v.count, 40)) }
         runDetectors(v, ctx)
+        // Fullwidth forms (`＜script＞`): NFKC folds them to ASCII, as some backends do.
+        if high, FullwidthFolding.fold(v, into: &folded) { folded.withUnsafeBytes { runDetectors($0, ctx) } }
         if MarkupDecoding.applies(v) {
             MarkupDecoding.decode(v, into: &markup)
             if markup.count != v.count { markup.withUnsafeBytes { runDetectors($0, ctx) } }
@@ -86,23 +89,26 @@ final class Inspector: @unchecked Sendable {
 
     private func runDetectors(_ v: UnsafeRawBufferPointer, _ ctx: ValueContext) {
         let d = detectors
-        if d.contains(.sqli) {
-            // In markup (a FHIR narrative, an HTML comment field) SQL can only be in the text:
-            // judging the tags too would read `<td>or ...` as an operator and a connective.
-            if MarkupText.isMarkup(v) {
-                MarkupText.extract(v, into: &text)
-                text.withUnsafeBytes { SQLDetector.scan($0, ctx, tokens: &tokens, &report) }
-            } else {
-                SQLDetector.scan(v, ctx, tokens: &tokens, &report)
+        // In markup (a FHIR narrative, an HTML comment field) SQL and shell syntax can only be in
+        // the text: judging the tags too would read `<td>or ...` as an operator and a connective,
+        // and `<tr>` as a redirection. Markup is not a header either.
+        let markup = MarkupText.isMarkup(v)
+        if markup && (d.contains(.sqli) || d.contains(.rce)) {
+            MarkupText.extract(v, into: &text)
+            text.withUnsafeBytes { t in
+                if d.contains(.sqli) { SQLDetector.scan(t, ctx, tokens: &tokens, &report) }
+                if d.contains(.rce) { ShellDetector.scan(t, ctx, &report) }
             }
+        } else {
+            if d.contains(.sqli) { SQLDetector.scan(v, ctx, tokens: &tokens, &report) }
+            if d.contains(.rce) { ShellDetector.scan(v, ctx, &report) }
         }
         if d.contains(.xss) { XSSDetector.scan(v, ctx, &report) }
         if d.contains(.lfi) { PathDetector.scan(v, ctx, &report) }
         if d.contains(.rfi) { RemoteInclusionDetector.scan(v, ctx, &report) }
-        if d.contains(.rce) { ShellDetector.scan(v, ctx, &report) }
         if d.contains(.code) { CodeDetector.scan(v, ctx, &report) }
         if d.contains(.ldap) { LDAPDetector.scan(v, &report) }
-        if d.contains(.protocol) { ProtocolDetector.scan(v, ctx, &report) }
+        if d.contains(.protocol) && !markup { ProtocolDetector.scan(v, ctx, &report) }
         if d.contains(.nosql) && ctx.isName { NoSQLDetector.scanName(v, &report) }
     }
 
