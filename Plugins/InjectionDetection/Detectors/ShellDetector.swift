@@ -70,15 +70,15 @@ enum ShellDetector {
         var i = start
         let first = word(&i)
         if isWord(first, "for") {
-            skipSpaces(&i)
-            // Switches, then a %variable, then IN (
-            while i + 1 < n && s[i] == 0x2F && ByteClass.isAlpha(s[i + 1]) { i += 2; skipSpaces(&i); if i < n && s[i] == 0x22 { while i < n && s[i] != 0x20 && s[i] != 0x2B { i += 1 }; skipSpaces(&i) } }
-            guard i < n, s[i] == 0x25 else { return false }
-            _ = word(&i)
-            skipSpaces(&i)
-            let inWord = word(&i)
-            skipSpaces(&i)
-            if isWord(inWord, "in"), i < n, s[i] == 0x28 { report.add(windows, s, start..<min(n, i + 40)); return true }
+            // FOR [/D|/R path|/L|/F "options"] %var IN (set) DO command: an IN ( ... ) DO after a %variable.
+            guard let percent = find(s, 0x25, from: i, within: 120), let inAt = ByteClass.find(s, "in", from: percent),
+                  inAt - percent < 40, inAt > 0, ByteClass.isSpace(s[inAt - 1]) || s[inAt - 1] == 0x2B else { return false }
+            var k = inAt + 2
+            skipSpaces(&k)
+            guard k < n, s[k] == 0x28, let close = find(s, 0x29, from: k, within: 300),
+                  let doAt = ByteClass.find(s, "do", from: close), doAt - close < 8 else { return false }
+            report.add(windows, s, start..<min(n, doAt + 20))
+            return true
         } else if isWord(first, "if") || (first.count > 2 && ByteClass.hasPrefix(s, at: first.lowerBound, "if/")) {
             if first.count > 2 { i = first.lowerBound + 2 }
             skipSpaces(&i)
@@ -90,6 +90,10 @@ enum ShellDetector {
                 return true
             }
             // IF a==b, IF %x% EQU 1, IF (2 GEQ 15)
+            if let eq = ByteClass.find(s, "==", from: w.lowerBound), eq - w.lowerBound < 60 {
+                report.add(windows, s, start..<min(n, eq + 30))
+                return true
+            }
             var k = w.lowerBound
             var steps = 0
             while k < n && steps < 6 {
@@ -107,6 +111,34 @@ enum ShellDetector {
             }
         }
         return false
+    }
+
+    private static func find(_ s: UnsafeRawBufferPointer, _ byte: UInt8, from: Int, within: Int) -> Int? {
+        var k = from
+        while k < s.count && k - from < within {
+            if s[k] == byte { return k }
+            k += 1
+        }
+        return nil
+    }
+
+    /// System directories: a glob anywhere in a path under them is a way to name a file without spelling it.
+    static let systemDirectories = KeywordTable(["etc", "bin", "sbin", "usr", "proc", "dev", "var", "tmp", "root", "home", "lib", "boot", "sys"])
+
+    /// `/et*/*wd`, `/etc/[!q]asswd`, `/???/?s`: an absolute path with globs at the root or under a system directory.
+    private static func globbedPath(_ s: UnsafeRawBufferPointer, _ start: Int) -> Int? {
+        var end = start
+        var glob = false
+        while end < s.count && !ByteClass.isSpace(s[end]) && s[end] != 0x3B && s[end] != 0x7C && s[end] != 0x26 {
+            if s[end] == 0x2A || s[end] == 0x3F || s[end] == 0x5B { glob = true }
+            end += 1
+        }
+        guard glob else { return nil }
+        let path = UnsafeRawBufferPointer(rebasing: s[start..<end])
+        if globFromRoot(path) { return end }
+        var k = 1
+        while k < path.count && path[k] != 0x2F { k += 1 }
+        return k < path.count && systemDirectories.contains(path, 1, k) ? end : nil
     }
 
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
@@ -138,6 +170,8 @@ enum ShellDetector {
                 i += 1
             case 0x7B where i + 1 < n && s[i + 1] == 0x2C:  // {,ip,a} brace expansion runs `ip a`
                 report.add(variableCommand, s, i..<min(n, i + 30))
+            case 0x7B where atBraceCommand(s, i):  // {nc,-nlvp,777}
+                report.add(variableCommand, s, i..<min(n, i + 30))
             case 0x24 where i + 1 < n:
                 let c = s[i + 1]
                 if c == 0x28 {  // $(
@@ -161,9 +195,13 @@ enum ShellDetector {
                 var k = i + 2
                 while k < n && ByteClass.isSpace(s[k]) { k += 1 }
                 if k < n && s[k] == 0x7B { report.add(shellshock, s, i..<min(n, k + 30)) }
-            case 0x2F:  // /dev/tcp, /bin/sh as an argument anywhere
+            case 0x2F:  // /dev/tcp, globbed system paths, as an argument anywhere
                 if ByteClass.hasPrefix(s, at: i, "/dev/tcp/") || ByteClass.hasPrefix(s, at: i, "/dev/udp/") {
                     report.add(devTCP, s, i..<min(n, i + 30))
+                } else if ctx.source != .path, i == 0 || ByteClass.isSpace(s[i - 1]) || s[i - 1] == 0x3D, let end = globbedPath(s, i) {
+                    report.add(globPath, s, i..<end)
+                    i = end
+                    continue
                 }
             case 0x25 where ByteClass.hasPrefix(s, at: i, "%comspec%") || ByteClass.hasPrefix(s, at: i, "%systemroot%")
                     || ByteClass.hasPrefix(s, at: i, "%windir%") || ByteClass.hasPrefix(s, at: i, "%systemdrive%"):
@@ -260,11 +298,12 @@ enum ShellDetector {
                 report.add(argument == .shell || length >= 5 ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
             case (1, false) where argument == .prose && length >= 4 && !ctx.isRawBody:
                 // `cscli alerts list`, `ansible all -m ping`: a command name and its subcommand.
-                if hasShellWordsOnly(s, wordEnd) { report.add(leadingCommand, s, wordStart..<min(n, wordEnd + 40)) }
+                if hasShellWordsOnly(s, wordEnd) { report.add(chained, s, wordStart..<min(n, wordEnd + 40)) }
             case (3, false) where argument == .shell:
                 report.add(windows, s, wordStart..<min(n, wordEnd + 40))
             case (2, false) where argument == .shell:
-                report.add(leadingCommand, s, wordStart..<min(n, wordEnd + 40))
+                // `alias -p`, `set -o history`, `env --version`: an option flag makes the word a command.
+                report.add(hasFlag(s, wordEnd) ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
             default:
                 break
             }
@@ -273,6 +312,23 @@ enum ShellDetector {
     }
 
     enum Argument { case end, shell, prose }
+
+    /// `{word,-flag,...}` at the value start or after a separator: brace expansion into a command line.
+    private static func atBraceCommand(_ s: UnsafeRawBufferPointer, _ i: Int) -> Bool {
+        guard i == 0 || s[i - 1] == 0x3B || s[i - 1] == 0x7C || s[i - 1] == 0x26 || ByteClass.isSpace(s[i - 1]) else { return false }
+        var k = i + 1
+        while k < s.count && (ByteClass.isWord(s[k]) || s[k] == 0x24 || s[k] == 0x5C) { k += 1 }
+        guard k > i + 1, k + 1 < s.count, s[k] == 0x2C else { return false }
+        return s[k + 1] == 0x2D || s[k + 1] == 0x2F || ByteClass.isAlpha(s[k + 1])
+    }
+
+    private static func hasFlag(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
+        var k = start
+        while k < s.count && (s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
+        guard k + 1 < s.count, s[k] == 0x2D else { return false }
+        let next = s[k + 1] == 0x2D && k + 2 < s.count ? s[k + 2] : s[k + 1]
+        return ByteClass.isAlpha(next)
+    }
 
     private static func wordEnd(_ s: UnsafeRawBufferPointer, _ start: Int) -> Int {
         var k = start

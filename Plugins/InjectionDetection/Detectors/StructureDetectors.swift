@@ -150,7 +150,8 @@ enum ProtocolDetector {
             // An upper-case command, or one followed by mail syntax (`<`, `:`, a number, quotes).
             var a = e
             while a < n && s[a] == 0x20 { a += 1 }
-            let upper = s[w] >= 0x41 && s[w] <= 0x5A
+            // Upper case, or after an IMAP tag (`a001 login`), or followed by mail syntax.
+            let upper = (s[w] >= 0x41 && s[w] <= 0x5A) || w != start
             if upper || a == n || s[a] == 0x3C || s[a] == 0x22 || ByteClass.isDigit(s[a]) || ByteClass.hasPrefix(s, at: a, "from:") {
                 report.add(mailCommand, s, start..<min(n, e + 30))
             }
