@@ -23,6 +23,8 @@ enum SQLDetector {
     static let numberSyntax = Rule("sqli.number-syntax", .sqli, .critical, "number written as an identifier prefix (1.e(...)), a MySQL parser trick")
     static let comparison = Rule("sqli.comparison", .sqli, .high, "SQL comparison keyword on literals")
     static let castOperator = Rule("sqli.cast", .sqli, .high, "PostgreSQL cast '::type'")
+    static let castLiteral = Rule("sqli.cast-literal", .sqli, .critical, "PostgreSQL cast of a literal ('...'::jsonb)")
+    static let values = Rule("sqli.values", .sqli, .critical, "VALUES list of literals")
     static let globalVariable = Rule("sqli.variable", .sqli, .high, "SQL server variable @@name")
 
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, tokens: inout [SQLToken], _ report: inout Report) {
@@ -93,6 +95,12 @@ enum SQLDetector {
         return false
     }
 
+    /// PostgreSQL type names a `::` cast names (an IPv6 `fe80::1` is not a cast).
+    static let castTypes = KeywordTable(["int", "int2", "int4", "int8", "integer", "bigint", "smallint", "text", "json", "jsonb",
+                                         "varchar", "char", "numeric", "decimal", "bool", "boolean", "date", "time", "timestamp",
+                                         "timestamptz", "interval", "regclass", "regproc", "oid", "bytea", "float", "float4",
+                                         "float8", "real", "uuid", "inet", "cidr", "xml", "money", "bit", "name"])
+
     static func analyze(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ report: inout Report) {
         var previous = -1  // previous non-comment token
         for i in 0..<t.count {
@@ -113,9 +121,17 @@ enum SQLDetector {
                 }
             case .op:
                 // `::type` after a value: PostgreSQL casts are never prose.
-                if token.end - token.start == 2, s[Int(token.start)] == 0x3A, s[Int(token.start) + 1] == 0x3A,
-                   kind(t, i + 1) == .word, previous >= 0 {
-                    report.add(castOperator, s, range(t, previous, i + 1))
+                let length = Int(token.end) - Int(token.start)
+                if length == 2, s[Int(token.start)] == 0x3A, s[Int(token.start) + 1] == 0x3A, kind(t, i + 1) == .word, previous >= 0,
+                   castTypes.contains(s, Int(t[i + 1].start), Int(t[i + 1].end)) {
+                    // Casting a literal is SQL written by the client; casting a column may be a fragment.
+                    let literal = t[previous].kind == .string || t[previous].kind == .number || t[previous].kind == .quoteBreak
+                    report.add(literal ? castLiteral : castOperator, s, range(t, previous, i + 1))
+                }
+                // `||` and `&&` connect conditions like OR and AND.
+                if length == 2, s[Int(token.start)] == 0x7C && s[Int(token.start) + 1] == 0x7C
+                    || s[Int(token.start)] == 0x26 && s[Int(token.start) + 1] == 0x26 {
+                    logical(s, t, i, previous: previous, &report)
                 }
             case .word:
                 word(s, t, i, previous: previous, &report)
@@ -280,6 +296,9 @@ enum SQLDetector {
         // The value's first token, or the first after `name=` (a pair whose `=` was encoded).
         var atStart = previous < 0
         if previous == 0 { atStart = t[0].kind == .openParen }
+        // In a path each segment is a value of its own: `/post/OR 1=1`.
+        if previous >= 0, t[previous].kind == .op, t[previous].end - t[previous].start == 1, s[Int(t[previous].start)] == 0x2F,
+           Int(t[previous].end) == Int(t[i].start) { atStart = true }
         if previous == 1 && t[0].kind == .word && t[1].kind == .op {
             let length = Int(t[1].end) - Int(t[1].start)
             atStart = length == 1 && s[Int(t[1].start)] == 0x3D
@@ -373,6 +392,9 @@ enum SQLDetector {
                 shaped = s[Int(t[o].start)] == 0x60 || following == .openParen || following == .comma
             }
             if shaped { report.add(strongClause, s, range(t, i, o)) }
+        } else if word(s, t, i, "values"), kind(t, j) == .openParen, [.string, .number].contains(kind(t, next(t, j))),
+                  kind(t, next(t, next(t, j))) == .comma || kind(t, next(t, next(t, j))) == .closeParen {
+            report.add(values, s, range(t, i, next(t, next(t, j))))
         } else if word(s, t, i, "case"), word(s, t, j, "when") {
             report.add(clause, s, range(t, i, j))
         } else if word(s, t, i, "when"), previous >= 0, t[previous].kind == .closeParen || t[previous].kind == .quoteBreak,
