@@ -5,7 +5,7 @@ enum MarkupText {
     static func isMarkup(_ v: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         while i < v.count && ByteClass.isSpace(v[i]) { i += 1 }
-        guard i + 2 < v.count, v[i] == 0x3C, ByteClass.isAlpha(v[i + 1]) || v[i + 1] == 0x21 else { return false }
+        guard i + 2 < v.count, v[i] == 0x3C, ByteClass.isAlpha(v[i + 1]) || v[i + 1] == 0x21 || v[i + 1] == 0x3F else { return false }
         return ByteClass.contains(v, 0x3E)
     }
 

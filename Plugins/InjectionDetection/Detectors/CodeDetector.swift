@@ -192,7 +192,9 @@ enum CodeDetector {
             while end > 0 && ByteClass.isSpace(s[end - 1]) { end -= 1 }
         }
         // ("system")( or ('sys'.'tem')( or [system][0]( or $__[_]( or ${...}( : an expression called as a function.
-        if end > 0, s[end - 1] == 0x29 || s[end - 1] == 0x5D || s[end - 1] == 0x7D || s[end - 1] == 0x22 || s[end - 1] == 0x27 {
+        // A quoted word before a parenthesis is prose (`"Grahame" (id: ...)`) unless they touch.
+        let quoted = end > 0 && (s[end - 1] == 0x22 || s[end - 1] == 0x27)
+        if end > 0, s[end - 1] == 0x29 || s[end - 1] == 0x5D || s[end - 1] == 0x7D || (quoted && end == paren) {
             if calleeLooksLikeCode(s, end) { report.add(variableFunction, s, max(0, end - 20)..<min(n, paren + 20)) }
             return
         }

@@ -90,7 +90,7 @@ enum ShellDetector {
                 return true
             }
             // IF a==b, IF %x% EQU 1, IF (2 GEQ 15)
-            if let eq = ByteClass.find(s, "==", from: w.lowerBound), eq - w.lowerBound < 60 {
+            if let eq = ByteClass.find(s, "==", from: w.lowerBound), eq - w.lowerBound < 60, eq + 2 < n, !ByteClass.isSpace(s[eq + 2]) {
                 report.add(windows, s, start..<min(n, eq + 30))
                 return true
             }
@@ -160,6 +160,8 @@ enum ShellDetector {
             case 0x3B, 0x0A, 0x0D, 0x7C:  // ; newline |
                 atCommandStart = true; fromSeparator = true; inSubstitution = false
                 afterNewline = b == 0x0A || b == 0x0D
+            case 0x26 where isEntity(s, i):  // &quot; in markup text is a character, not `&` then `;`
+                while s[i] != 0x3B { i += 1 }
             case 0x26:  // & or &&
                 if i + 1 < n && s[i + 1] == 0x26 { i += 1 }
                 atCommandStart = true; fromSeparator = true; inSubstitution = false
@@ -289,7 +291,7 @@ enum ShellDetector {
             switch (kind, separated || substituted) {
             case (1, true):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
-            case (3, true) where argument != .prose:
+            case (3, true) where argument == .shell:
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             // After a line break in text, a line that is just `Id` or `Type` is a heading, not a command.
             case (2, true) where argument == .shell || (argument == .end && !afterNewline):
@@ -312,6 +314,15 @@ enum ShellDetector {
     }
 
     enum Argument { case end, shell, prose }
+
+    /// `&name;` or `&#NN;` at `i`.
+    private static func isEntity(_ s: UnsafeRawBufferPointer, _ i: Int) -> Bool {
+        var k = i + 1
+        if k < s.count && s[k] == 0x23 { k += 1 }
+        let start = k
+        while k < s.count && k - start < 10 && ByteClass.isAlnum(s[k]) { k += 1 }
+        return k > start && k < s.count && s[k] == 0x3B
+    }
 
     /// `{word,-flag,...}` at the value start or after a separator: brace expansion into a command line.
     private static func atBraceCommand(_ s: UnsafeRawBufferPointer, _ i: Int) -> Bool {
@@ -369,7 +380,7 @@ enum ShellDetector {
         while i < s.count && (s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B) { i += 1 }
         guard i < s.count, s[i] != 0x0A, s[i] != 0x0D else { return .end }
         switch s[i] {
-        case 0x2D, 0x2F, 0x24, 0x7E, 0x3E, 0x3C, 0x7C, 0x3B, 0x26, 0x60, 0x5C, 0x2E, 0x27, 0x22, 0x2C: return .shell
+        case 0x2D, 0x2F, 0x24, 0x7E, 0x3E, 0x3C, 0x7C, 0x3B, 0x26, 0x60, 0x5C, 0x2E, 0x27, 0x22: return .shell
         default:
             // `curl evil.example`, `ping 10.0.0.1`: a host name or address right after the command.
             guard ByteClass.isAlnum(s[i]) else { return .prose }

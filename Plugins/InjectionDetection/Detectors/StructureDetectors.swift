@@ -103,6 +103,10 @@ enum ProtocolDetector {
         while i < n {
             let b = s[i]
             if b == 0x0D || b == 0x0A {
+                // A line end closing the value (forms often end with one) splits nothing.
+                var last = i
+                while last < n && (s[last] == 0x0D || s[last] == 0x0A) { last += 1 }
+                if last == n { break }
                 if (ctx.isName || ctx.source == .path || ctx.source == .header) && !sawBreak {
                     report.add(lineBreakInName, s, max(0, i - 20)..<min(n, i + 40))
                 }
@@ -137,7 +141,14 @@ enum ProtocolDetector {
             report.add(headerInjection, s, start..<min(n, c + 30))
             return
         }
-        if methods.contains(s, start, k), k < n, s[k] == 0x20 { report.add(requestLine, s, start..<min(n, k + 30)) }
+        // `GET /x HTTP/1.1` on the new line: a second request for a smuggling backend.
+        if methods.contains(s, start, k), k < n, s[k] == 0x20 {
+            var e = k
+            while e < n && s[e] != 0x0A && s[e] != 0x0D { e += 1 }
+            if ByteClass.find(UnsafeRawBufferPointer(rebasing: s[k..<e]), "http/") != nil {
+                report.add(requestLine, s, start..<min(n, k + 30))
+            }
+        }
         // SMTP `MAIL FROM:`, IMAP `A1 SEARCH`, POP3 `LIST 3`: a command word (after an optional tag).
         var w = start, e = k
         if ByteClass.isAlnum(s[start]), e < n, s[e] == 0x20, !mailCommands.contains(s, w, e) {

@@ -6,6 +6,7 @@
 /// URLs and JavaScript that reaches DOM sinks (`alert(`, `document.cookie`, `self["eval"]`).
 enum XSSDetector {
     static let dangerousTag = Rule("xss.tag", .xss, .critical, "tag that runs script or loads active content")
+    static let activeTag = Rule("xss.active-tag", .xss, .high, "tag that restyles or submits the page (style, form, svg, link)")
     static let eventHandler = Rule("xss.event-handler", .xss, .critical, "event handler attribute (onerror=, onload=...)")
     static let attributeBreak = Rule("xss.attribute-break", .xss, .critical, "quote closed and an event handler opened")
     static let scriptURL = Rule("xss.script-url", .xss, .critical, "javascript:, vbscript: or data:text/html URL")
@@ -33,7 +34,7 @@ enum XSSDetector {
     /// 1: runs script or active content; 2: changes the page around it (style, form, link).
     private static let tags = KeywordTable([
         ("script", 1), ("iframe", 1), ("frame", 1), ("frameset", 1), ("object", 1), ("embed", 1), ("applet", 1),
-        ("meta", 1), ("base", 1), ("svg", 1), ("math", 1), ("isindex", 1), ("import", 1), ("xss", 1), ("portal", 1),
+        ("meta", 1), ("base", 1), ("svg", 2), ("math", 2), ("isindex", 1), ("import", 1), ("xss", 1), ("portal", 1),
         ("style", 2), ("form", 2), ("link", 2), ("template", 2), ("noscript", 2), ("xml", 2), ("layer", 2), ("ilayer", 2),
         ("bgsound", 2), ("marquee", 2), ("video", 2), ("audio", 2), ("input", 2), ("button", 2), ("textarea", 2), ("keygen", 2),
         ("set", 2), ("animate", 2), ("handler", 2), ("listener", 2), ("include", 1), ("vmlframe", 1), ("image", 2),
@@ -82,8 +83,8 @@ enum XSSDetector {
         // A `prefix:name` (svg:script) is judged by its local name.
         var localStart = nameStart
         for k in nameStart..<i where s[k] == 0x3A { localStart = k + 1 }
-        if tags.lookup(s, localStart, i) != nil, i >= n || !ByteClass.isAlnum(s[i]) {
-            report.add(dangerousTag, s, start..<i)
+        if let kind = tags.lookup(s, localStart, i), i >= n || !ByteClass.isAlnum(s[i]) {
+            report.add(kind == 1 ? dangerousTag : activeTag, s, start..<i)
         }
         // Attributes, until `>` or the end of the value.
         while i < n && s[i] != 0x3E {
