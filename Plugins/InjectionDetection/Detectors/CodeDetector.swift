@@ -86,7 +86,7 @@ enum CodeDetector {
                 report.add(perl, s, i..<min(n, i + 40))
             case 0x3C where i + 1 < n && s[i + 1] == 0x25:  // <% ERB, JSP, ASP
                 if i + 2 < n, s[i + 2] == 0x3D || s[i + 2] == 0x20 || s[i + 2] == 0x40 || s[i + 2] == 0x21,
-                   ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i...]), "%>") != nil {
+                   ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i..<min(n, i + 400)]), "%>") != nil {
                     report.add(template, s, i..<min(n, i + 40))
                 }
             case 0x23 where i + 1 < n && s[i + 1] == 0x7B:  // #{ } Ruby, Java EL
@@ -157,7 +157,7 @@ enum CodeDetector {
     /// a call or a member access inside template delimiters.
     private static func templateExpression(_ s: UnsafeRawBufferPointer, open: Int, _ report: inout Report) {
         let n = s.count
-        if open + 1 < n, s[open + 1] == 0x25, ByteClass.find(UnsafeRawBufferPointer(rebasing: s[open...]), "%}") != nil {
+        if open + 1 < n, s[open + 1] == 0x25, ByteClass.find(UnsafeRawBufferPointer(rebasing: s[open..<min(n, open + 400)]), "%}") != nil {
             report.add(template, s, open..<min(n, open + 40))  // {% statement %}: Jinja, Twig, Liquid
             return
         }
@@ -206,7 +206,9 @@ enum CodeDetector {
         let method = before == 0x2E || before == 0x3E || (before == 0x3A && start > 1 && s[start - 2] == 0x3A) || before == 0x24
         var known = phpFunctions.lookup(s, start, end)
         if known == nil, end - start >= 4, phpFamilies.contains(where: { ByteClass.hasPrefix(s, at: start, $0) }) { known = 2 }
-        if let kind = known, !method {
+        // `count(s)`, `file(s)`: the plural notation of prose.
+        let plural = ByteClass.hasPrefix(s, at: paren + 1, "s)") || ByteClass.hasPrefix(s, at: paren + 1, "es)")
+        if let kind = known, !method, !plural {
             // `file(` and `copy(` are words too: count them only when called with a literal or variable.
             let argument = argumentStart(s, paren)
             if kind == 1 && (argument != 0 || end - start >= 5) {

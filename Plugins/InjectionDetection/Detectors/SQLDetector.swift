@@ -89,9 +89,10 @@ enum SQLDetector {
         return b == 0x3D || b == 0x3C || b == 0x3E || (b == 0x21 && t[i].end - t[i].start > 1)
     }
 
+    /// A comment within the next 16 tokens (bounded, so the analysis stays linear).
     static func hasComment(_ t: [SQLToken], after i: Int) -> Bool {
         var j = i + 1
-        while j < t.count { if t[j].kind == .comment { return true }; j += 1 }
+        while j < t.count && j - i <= 16 { if t[j].kind == .comment { return true }; j += 1 }
         return false
     }
 
@@ -238,7 +239,12 @@ enum SQLDetector {
             } else if SQLKeywords.has(k, SQLKeywords.function) {
                 let adjacent = t[n1].start == t[i].end
                 // `now()` with nothing inside is also how FHIRPath and spreadsheet formulas read.
-                let empty = kind(t, next(t, n1)) == .closeParen
+                let inside = next(t, n1)
+                // `count(s)`, `dose(s)`: the plural notation of prose.
+                let plural = inside < t.count && t[inside].kind == .word && kind(t, next(t, inside)) == .closeParen
+                    && (t[inside].end - t[inside].start == 1 && ByteClass.lower(s[Int(t[inside].start)]) == 0x73
+                        || t[inside].end - t[inside].start == 2 && ByteClass.hasPrefix(s, at: Int(t[inside].start), "es"))
+                let empty = kind(t, inside) == .closeParen || plural
                 if adjacent && !empty {
                     report.add(functionCall, s, range(t, i, n1))
                 } else {
@@ -262,9 +268,15 @@ enum SQLDetector {
                 report.add(selectFrom, s, range(t, i, next(t, j)))
                 return
             }
+            // A select list: items separated by commas (`a, b`, `*`, `f(x)`, `t.c`, `x AS y`); two
+            // plain words in a row ("select the best option from") are prose.
+            var previousWasPlainWord = false
             while j < t.count && steps < 8 {
                 if word(s, t, j, "from") && next(t, j) < t.count { report.add(selectFrom, s, range(t, i, next(t, j))); return }
                 if t[j].kind == .semicolon { break }
+                let plainWord = t[j].kind == .word && t[j].keyword == 0 && s[Int(t[j].start)] != 0x60
+                if plainWord && previousWasPlainWord { break }
+                previousWasPlainWord = plainWord
                 j = next(t, j)
                 steps += 1
             }

@@ -71,12 +71,12 @@ enum ShellDetector {
         let first = word(&i)
         if isWord(first, "for") {
             // FOR [/D|/R path|/L|/F "options"] %var IN (set) DO command: an IN ( ... ) DO after a %variable.
-            guard let percent = find(s, 0x25, from: i, within: 120), let inAt = ByteClass.find(s, "in", from: percent),
-                  inAt - percent < 40, inAt > 0, ByteClass.isSpace(s[inAt - 1]) || s[inAt - 1] == 0x2B else { return false }
+            guard let percent = find(s, 0x25, from: i, within: 120), let inAt = findWithin(s, "in", from: percent, within: 40),
+                  inAt > 0, ByteClass.isSpace(s[inAt - 1]) || s[inAt - 1] == 0x2B else { return false }
             var k = inAt + 2
             skipSpaces(&k)
             guard k < n, s[k] == 0x28, let close = find(s, 0x29, from: k, within: 300),
-                  let doAt = ByteClass.find(s, "do", from: close), doAt - close < 8 else { return false }
+                  let doAt = findWithin(s, "do", from: close, within: 8) else { return false }
             report.add(windows, s, start..<min(n, doAt + 20))
             return true
         } else if isWord(first, "if") || (first.count > 2 && ByteClass.hasPrefix(s, at: first.lowerBound, "if/")) {
@@ -90,7 +90,7 @@ enum ShellDetector {
                 return true
             }
             // IF a==b, IF %x% EQU 1, IF (2 GEQ 15)
-            if let eq = ByteClass.find(s, "==", from: w.lowerBound), eq - w.lowerBound < 60, eq + 2 < n, !ByteClass.isSpace(s[eq + 2]) {
+            if let eq = findWithin(s, "==", from: w.lowerBound, within: 60), eq + 2 < n, !ByteClass.isSpace(s[eq + 2]) {
                 report.add(windows, s, start..<min(n, eq + 30))
                 return true
             }
@@ -111,6 +111,13 @@ enum ShellDetector {
             }
         }
         return false
+    }
+
+    /// `needle` starting within `within` bytes of `from`: look-aheads stay bounded, so the scan stays linear.
+    private static func findWithin(_ s: UnsafeRawBufferPointer, _ needle: StaticString, from: Int, within: Int) -> Int? {
+        guard from < s.count else { return nil }
+        let window = UnsafeRawBufferPointer(rebasing: s[from..<min(s.count, from + within + needle.utf8CodeUnitCount)])
+        return ByteClass.find(window, needle).map { $0 + from }
     }
 
     private static func find(_ s: UnsafeRawBufferPointer, _ byte: UInt8, from: Int, within: Int) -> Int? {

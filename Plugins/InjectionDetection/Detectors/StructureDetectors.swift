@@ -112,8 +112,10 @@ enum ProtocolDetector {
                 }
                 sawBreak = true
                 var k = i + 1
-                while k < n && (s[k] == 0x0D || s[k] == 0x0A) { k += 1 }
-                afterBreak(s, k, &report)
+                var carriageReturn = b == 0x0D
+                while k < n && (s[k] == 0x0D || s[k] == 0x0A) { carriageReturn = carriageReturn || s[k] == 0x0D; k += 1 }
+                // A body's text has lines (`Id: 123`); only a CR there is the HTTP line end that splits headers.
+                afterBreak(s, k, headers: carriageReturn || ctx.source != .body, &report)
                 i = k
                 continue
             }
@@ -129,7 +131,7 @@ enum ProtocolDetector {
         }
     }
 
-    private static func afterBreak(_ s: UnsafeRawBufferPointer, _ start: Int, _ report: inout Report) {
+    private static func afterBreak(_ s: UnsafeRawBufferPointer, _ start: Int, headers: Bool, _ report: inout Report) {
         let n = s.count
         var k = start
         while k < n && (ByteClass.isAlnum(s[k]) || s[k] == 0x2D || s[k] == 0x5F) { k += 1 }
@@ -137,7 +139,7 @@ enum ProtocolDetector {
         // `Name:` right after the break: a header (a space before the colon is tolerated by some parsers).
         var c = k
         while c < n && c - k < 4 && (s[c] == 0x20 || s[c] == 0x0D) { c += 1 }
-        if c < n, s[c] == 0x3A, ByteClass.isAlpha(s[start]) {
+        if headers, c < n, s[c] == 0x3A, ByteClass.isAlpha(s[start]) {
             report.add(headerInjection, s, start..<min(n, c + 30))
             return
         }

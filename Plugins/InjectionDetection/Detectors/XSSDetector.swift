@@ -55,7 +55,8 @@ enum XSSDetector {
                 handlerBeforeEquals(s, equals: i, &report)
             case 0x2B where ByteClass.hasPrefix(s, at: i, "+adw-"):
                 report.add(utf7, s, i..<i + 5)
-            case 0x28 where i >= 3 && ByteClass.hasPrefix(s, at: i - 3, "url(") && ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i...]), "script") != nil:
+            case 0x28 where i >= 3 && ByteClass.hasPrefix(s, at: i - 3, "url(")
+                    && ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i..<min(n, i + 64)]), "script") != nil:
                 var k = i + 1
                 while k < n && (ByteClass.isSpace(s[k]) || s[k] == 0x22 || s[k] == 0x27) { k += 1 }
                 if schemeForward(UnsafeRawBufferPointer(rebasing: s[k...]), "javascript") || ByteClass.hasPrefix(s, at: k, "javascript") {
@@ -167,7 +168,7 @@ enum XSSDetector {
         let w = word.utf8Start
         var k = word.utf8CodeUnitCount - 1
         var i = end
-        while i >= 0 {
+        while i >= 0 && end - i < 64 {
             let b = s[i]
             if b <= 0x20 { i -= 1; continue }
             guard ByteClass.lower(b) == w[k] else { return nil }

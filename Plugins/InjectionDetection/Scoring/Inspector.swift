@@ -87,7 +87,12 @@ final class Inspector: @unchecked Sendable {
         }
     }
 
+    /// Bytes handed to the detectors so far (every decoded form of every value): the work
+    /// measure the linearity tests check.
+    private(set) var examinedBytes = 0
+
     private func runDetectors(_ v: UnsafeRawBufferPointer, _ ctx: ValueContext) {
+        examinedBytes += v.count
         let d = detectors
         // In markup (a FHIR narrative, an HTML comment field) SQL and shell syntax can only be in
         // the text: judging the tags too would read `<td>or ...` as an operator and a connective,
