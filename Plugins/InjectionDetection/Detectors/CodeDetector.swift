@@ -192,9 +192,10 @@ enum CodeDetector {
             while end > 0 && ByteClass.isSpace(s[end - 1]) { end -= 1 }
         }
         // ("system")( or ('sys'.'tem')( or [system][0]( or $__[_]( or ${...}( : an expression called as a function.
-        // A quoted word before a parenthesis is prose (`"Grahame" (id: ...)`) unless they touch.
+        // A quoted word before a parenthesis is prose (`"Grahame" (id: ...)`) unless they touch
+        // or the string is being concatenated (`"sys"."tem" (`).
         let quoted = end > 0 && (s[end - 1] == 0x22 || s[end - 1] == 0x27)
-        if end > 0, s[end - 1] == 0x29 || s[end - 1] == 0x5D || s[end - 1] == 0x7D || (quoted && end == paren) {
+        if end > 0, s[end - 1] == 0x29 || s[end - 1] == 0x5D || s[end - 1] == 0x7D || (quoted && (end == paren || concatenated(s, end))) {
             if calleeLooksLikeCode(s, end) { report.add(variableFunction, s, max(0, end - 20)..<min(n, paren + 20)) }
             return
         }
@@ -229,36 +230,67 @@ enum CodeDetector {
         }
     }
 
-    /// Is what precedes the `(` at `end` a callable expression: a string, `$var[...]`, `(...)`
-    /// holding a string, a variable, a concatenation or a known function?
+    /// Is what precedes the `(` at `end` a callable expression: a chain of `(...)`, `[...]` and
+    /// `{...}` groups (`[system][0](`, `(['sys'.'tem'])[0](`, `$__[_](`) holding a string, a
+    /// variable, a concatenation or a PHP function name, or a string being concatenated?
     private static func calleeLooksLikeCode(_ s: UnsafeRawBufferPointer, _ end: Int) -> Bool {
-        let close = s[end - 1]
-        if close == 0x22 || close == 0x27 { return true }
-        let open: UInt8 = close == 0x29 ? 0x28 : close == 0x5D ? 0x5B : 0x7B
-        var depth = 0
-        var k = end - 1
-        var sawCode = false
-        while k >= 0 && end - k < 120 {
-            let b = s[k]
-            if b == close { depth += 1 }
-            if b == open { depth -= 1; if depth == 0 { break } }
-            if b == 0x24 || b == 0x22 || b == 0x27 || b == 0x2E && k > 0 && (s[k - 1] == 0x27 || s[k - 1] == 0x22 || s[k - 1] == 0x29) { sawCode = true }
-            k -= 1
+        var k = end
+        var groups = 0
+        while k > 0 && groups < 6 {
+            let close = s[k - 1]
+            let open: UInt8
+            switch close {
+            case 0x29: open = 0x28
+            case 0x5D: open = 0x5B
+            case 0x7D: open = 0x7B
+            case 0x22, 0x27: return true  // a string called (adjacency was checked by the caller)
+            default:
+                // The chain starts at a variable: `$x[0](`, `$__[_](`.
+                var v = k - 1
+                while v > 0 && ByteClass.isWord(s[v]) { v -= 1 }
+                return groups > 0 && s[v] == 0x24
+            }
+            var depth = 0
+            var g = k - 1
+            while g >= 0 && k - g < 160 {
+                if s[g] == close { depth += 1 }
+                if s[g] == open { depth -= 1; if depth == 0 { break } }
+                g -= 1
+            }
+            guard g >= 0, depth == 0 else { return false }
+            if groupHoldsCode(s, g + 1, k - 1) { return true }
+            k = g
+            while k > 0 && ByteClass.isSpace(s[k - 1]) { k -= 1 }
+            groups += 1
         }
-        guard k >= 0, depth == 0 else { return false }
-        if sawCode { return true }
-        // `[system][0](`, `(system)(`: a function name alone in the brackets.
-        var a = k + 1
-        while a < end && (ByteClass.isSpace(s[a]) || s[a] == 0x2F || s[a] == 0x2A) { a += 1 }
-        var e = a
-        while e < end && ByteClass.isWord(s[e]) { e += 1 }
-        if e > a, phpFunctions.lookup(s, a, e) == 1 { return true }
-        // `$__[_](`, `$x[0](`: the group follows a variable.
-        return k > 0 && (ByteClass.isWord(s[k - 1]) || s[k - 1] == 0x5D) && {
-            var v = k - 1
-            while v > 0 && (ByteClass.isWord(s[v]) || s[v] == 0x5D || s[v] == 0x5B) { v -= 1 }
-            return s[v] == 0x24
-        }()
+        return false
+    }
+
+    /// The string ending at `end` follows a `.`: `"sys"."t"."em"`.
+    private static func concatenated(_ s: UnsafeRawBufferPointer, _ end: Int) -> Bool {
+        let quote = s[end - 1]
+        var k = end - 2
+        while k >= 0 && s[k] != quote && end - k < 80 { k -= 1 }
+        k -= 1
+        while k >= 0 && ByteClass.isSpace(s[k]) { k -= 1 }
+        return k >= 0 && s[k] == 0x2E
+    }
+
+    /// A string, a variable, a string concatenation or a PHP function name inside `s[a..<e]`.
+    private static func groupHoldsCode(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
+        var i = a
+        while i < e {
+            let b = s[i]
+            if b == 0x24 || b == 0x22 || b == 0x27 { return true }
+            if ByteClass.isAlpha(b) || b == 0x5F {
+                let w = i
+                while i < e && ByteClass.isWord(s[i]) { i += 1 }
+                if phpFunctions.lookup(s, w, i) == 1 { return true }
+                continue
+            }
+            i += 1
+        }
+        return false
     }
 
     private static func lastIndex(_ s: UnsafeRawBufferPointer, _ pair: StaticString, before end: Int) -> Int? {

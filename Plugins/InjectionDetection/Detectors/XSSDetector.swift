@@ -35,7 +35,7 @@ enum XSSDetector {
     private static let tags = KeywordTable([
         ("script", 1), ("iframe", 1), ("frame", 1), ("frameset", 1), ("object", 1), ("embed", 1), ("applet", 1),
         ("meta", 1), ("base", 1), ("svg", 2), ("math", 2), ("isindex", 1), ("import", 1), ("xss", 1), ("portal", 1),
-        ("style", 2), ("form", 2), ("link", 2), ("template", 2), ("noscript", 2), ("xml", 2), ("layer", 2), ("ilayer", 2),
+        ("style", 1), ("form", 2), ("link", 2), ("template", 2), ("noscript", 2), ("xml", 2), ("layer", 2), ("ilayer", 2),
         ("bgsound", 2), ("marquee", 2), ("video", 2), ("audio", 2), ("input", 2), ("button", 2), ("textarea", 2), ("keygen", 2),
         ("set", 2), ("animate", 2), ("handler", 2), ("listener", 2), ("include", 1), ("vmlframe", 1), ("image", 2),
     ])
