@@ -7,6 +7,7 @@ enum RemoteInclusionDetector {
     static let internalHost = Rule("rfi.internal-host", .rfi, .critical, "URL to loopback, link-local, metadata or an obfuscated IP")
     static let credentialsConfusion = Rule("rfi.userinfo", .rfi, .critical, "URL with userinfo hiding the real host (a.com@evil.com)")
     static let suffixCut = Rule("rfi.suffix-cut", .rfi, .high, "URL ending in ? or # to cut off an appended suffix")
+    static let internalName = Rule("rfi.internal-name", .rfi, .medium, "loopback or metadata host name as a value")
     static let ipURL = Rule("rfi.ip-url", .rfi, .medium, "URL to a literal IP address")
 
     static let schemes = KeywordTable(["file", "gopher", "dict", "jar", "netdoc", "tftp", "ldap", "ldaps", "ldapi", "sftp",
@@ -23,8 +24,11 @@ enum RemoteInclusionDetector {
         if ctx.source != .path && ctx.source != .header {
             var e = 0
             while e < n && (ByteClass.isAlnum(s[e]) || s[e] == 0x2E || s[e] == 0x2D) { e += 1 }
-            if e > 0, e == n || s[e] == 0x2F || s[e] == 0x3A, internalNames.contains(s, 0, e), e > 1 {
+            // `localhost` alone is also a setting a form may carry; with a path or port it is a target.
+            if e > 1, e < n, s[e] == 0x2F || s[e] == 0x3A, internalNames.contains(s, 0, e) {
                 report.add(internalHost, s, 0..<min(n, e + 20))
+            } else if e > 1, e == n, internalNames.contains(s, 0, e) {
+                report.add(internalName, s, 0..<e)
             }
         }
         var i = 0

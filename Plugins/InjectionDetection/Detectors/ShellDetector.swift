@@ -294,6 +294,8 @@ enum ShellDetector {
                 if hasGlob && separated && lastSlash >= 0 { report.add(binaryPath, s, wordStart..<min(n, wordEnd + 30)) }
                 return wordEnd
             }
+            // `;base64,` in a data URL: a command is never followed by a comma.
+            if wordEnd < n, s[wordEnd] == 0x2C { return wordEnd }
             let argument = argumentShape(s, wordEnd)
             switch (kind, separated || substituted) {
             case (1, true):

@@ -16,7 +16,7 @@ enum ValueEncoding {
 /// request; its scratch buffers are reused for every value. Confined to the exchange's loop
 /// (kept in the exchange's storage between the head and body phases).
 final class Inspector: @unchecked Sendable {
-    static let badEscape = Rule("encoding.bad-escape", .encoding, .medium, "invalid %-escape")
+    static let badEscape = Rule("encoding.bad-escape", .encoding, .low, "invalid %-escape")
     static let overlong = Rule("encoding.overlong-utf8", .encoding, .critical, "overlong UTF-8 (%C0%AE for '.')")
     static let unicodeEscape = Rule("encoding.percent-u", .encoding, .medium, "IIS %uHHHH escape")
     static let doubleEncoded = Rule("encoding.double", .encoding, .low, "value still %-encoded after decoding")
