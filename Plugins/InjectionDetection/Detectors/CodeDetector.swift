@@ -6,7 +6,6 @@ enum CodeDetector {
     static let phpTag = Rule("code.php-tag", .code, .critical, "PHP open tag followed by code")
     static let phpVariable = Rule("code.php-superglobal", .code, .critical, "PHP superglobal ($_GET, $_SERVER, $GLOBALS)")
     static let phpFunction = Rule("code.php-function", .code, .critical, "call of a PHP function that runs code, commands or reads files")
-    static let phpCall = Rule("code.php-call", .code, .high, "call of a PHP built-in function")
     static let variableFunction = Rule("code.variable-function", .code, .critical, "call through a variable or string ($f(...), ('sys'.'tem')(...))")
     static let serialized = Rule("code.php-object", .code, .critical, "serialized PHP object (object injection)")
     static let wrapper = Rule("code.stream-wrapper", .code, .critical, "PHP stream wrapper (php://, phar://, expect://, zip://)")
@@ -21,8 +20,9 @@ enum CodeDetector {
     static let python = Rule("code.python", .code, .critical, "Python code (__import__, os.system, __globals__)")
     static let java = Rule("code.java", .code, .critical, "Java runtime access (Runtime.getRuntime, ProcessBuilder)")
 
-    /// 1: runs code, commands or touches files: always a finding when called; 2: other PHP
-    /// built-ins whose names are unlike words (strip_tags, gethostbyname).
+    /// 1: runs code, commands or touches files: a finding when called with an argument (or a
+    /// long name); 2: other PHP built-ins (strip_tags, gethostbyname), a finding when the name
+    /// touches its `(` or is long enough not to be a word.
     static let phpFunctions: KeywordTable = {
         var entries: [(String, UInt8)] = []
         for w in ("system exec shell_exec passthru popen proc_open pcntl_exec eval assert create_function call_user_func "
@@ -219,6 +219,10 @@ enum CodeDetector {
             }
         }
         let name = UnsafeRawBufferPointer(rebasing: s[start..<end])
+        // `console.log(...)`: a method of Node's console called with something.
+        if start >= 8, ByteClass.hasPrefix(s, at: start - 8, "console."), argumentStart(s, paren) != 0 {
+            report.add(node, s, (start - 8)..<min(n, paren + 30))
+        }
         if (name.count == 7 && ByteClass.hasPrefix(name, at: 0, "require")) && argumentStart(s, paren) != 0 {
             report.add(node, s, start..<min(n, paren + 40))
         }
@@ -390,7 +394,7 @@ enum CodeDetector {
             ("constructor.prototype", prototype), ("constructor[\"prototype\"]", prototype), ("[constructor][prototype]", prototype),
             ("java.lang.runtime", java), ("processbuilder", java), ("java.lang.process", java), ("javax.script", java),
             ("os.system", python), ("os.popen", python), ("subprocess.", python), ("eval(compile(", python),
-            ("console.", node), ("console[", node), ("process[", node), ("require[", node), ("process.spawn", node),
+            ("console[", node), ("process[", node), ("require[", node), ("process.spawn", node),
             ("_$$nd_func$$_", node), ("xyqktkrfrlvoqyqkx", node), ("module.constructor", node),
         ] where ByteClass.find(s, needle) != nil {
             report.add(rule, s, (ByteClass.find(s, needle) ?? 0)..<min(s.count, (ByteClass.find(s, needle) ?? 0) + 40))

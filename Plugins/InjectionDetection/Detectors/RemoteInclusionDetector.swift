@@ -8,6 +8,7 @@ enum RemoteInclusionDetector {
     static let credentialsConfusion = Rule("rfi.userinfo", .rfi, .critical, "URL with userinfo hiding the real host (a.com@evil.com)")
     static let suffixCut = Rule("rfi.suffix-cut", .rfi, .high, "URL ending in ? or # to cut off an appended suffix")
     static let internalName = Rule("rfi.internal-name", .rfi, .medium, "loopback or metadata host name as a value")
+    static let offDomain = Rule("rfi.off-domain", .rfi, .medium, "parameter that is a URL to another site (remote inclusion, open redirect)")
     static let ipURL = Rule("rfi.ip-url", .rfi, .medium, "URL to a literal IP address")
 
     static let schemes = KeywordTable(["file", "gopher", "dict", "jar", "netdoc", "tftp", "ldap", "ldaps", "ldapi", "sftp",
@@ -104,10 +105,31 @@ enum RemoteInclusionDetector {
                 || ByteClass.find(path, ".pl") != nil || ByteClass.find(path, ".jsp") != nil || ByteClass.find(path, ".asp") != nil
             report.add(isInternalIP(s, a, hostEnd) || payload ? internalHost : ipURL, s, start..<min(n, hostEnd + 10))
         }
+        // A parameter whose whole value is a URL to another site: what remote inclusion and
+        // server-side fetches are given. Same host, its subdomains and its parent domain pass.
+        if start == 0, !ctx.host.isEmpty, ctx.source == .query || ctx.source == .body, !ctx.isRawBody,
+           !sameSite(s, a, hostEnd, ctx.host) || (hostEnd < e && s[hostEnd] == 0x3A) {
+            report.add(offDomain, s, start..<min(n, e + 10))
+        }
         // Ends right after `?` or `#`: the classic trick to neutralise `.php` appended by an include.
         var end = e
         while end < n && !ByteClass.isSpace(s[end]) { end += 1 }
         if end - 1 > e, s[end - 1] == 0x3F || s[end - 1] == 0x23 { report.add(suffixCut, s, start..<end) }
+    }
+
+    /// `host` is the request's host, a subdomain of it, or its parent domain (`www.example.com`
+    /// for `example.com` and back).
+    private static func sameSite(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int, _ host: [UInt8]) -> Bool {
+        let url = UnsafeRawBufferPointer(rebasing: s[a..<e])
+        return host.withUnsafeBytes { h in
+            func endsWith(_ long: UnsafeRawBufferPointer, _ short: UnsafeRawBufferPointer) -> Bool {
+                guard long.count >= short.count else { return false }
+                let offset = long.count - short.count
+                for k in 0..<short.count where ByteClass.lower(long[offset + k]) != ByteClass.lower(short[k]) { return false }
+                return long.count == short.count || long[offset - 1] == 0x2E
+            }
+            return endsWith(url, h) || endsWith(h, url)
+        }
     }
 
     /// All digits (decimal), `0x...` hex, or dotted parts with a leading-zero (octal) or hex part.

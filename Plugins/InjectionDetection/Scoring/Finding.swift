@@ -27,8 +27,9 @@ struct ValueContext {
     var source: FieldSource
     /// The value is a parameter name (or JSON key), not a value.
     var isName = false
-    /// Markup in this value will be parsed as HTML by a browser or the backend (not plain JSON data).
-    var isPathSegment = false
     /// The value is the whole body of an unstructured request (text/plain, unknown types).
     var isRawBody = false
+    /// The request's Host without its port, lowercased (empty when unknown): URLs in
+    /// parameters that point elsewhere are remote inclusions.
+    var host: [UInt8] = []
 }

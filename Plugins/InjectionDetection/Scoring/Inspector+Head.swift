@@ -6,11 +6,16 @@ extension Inspector {
     /// caching) or that carry credentials.
     func inspectHead(_ request: HTTPRequestHead) {
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        request.headers.withFirst("Host") { value in
+            var end = value.count
+            if let colon = value.lastIndex(of: 0x3A), !value[colon...].contains(0x5D) { end = colon }
+            host = value[..<end].map(ByteClass.lower)
+        }
         request.withTarget { target in
             var q = 0
             while q < target.count && target[q] != 0x3F { q += 1 }
             inspect(UnsafeRawBufferPointer(rebasing: target[0..<q]), fieldName: empty, source: .path, encoding: .percent,
-                    context: ValueContext(source: .path, isPathSegment: true))
+                    context: ValueContext(source: .path))
             if q + 1 < target.count { inspectPairs(UnsafeRawBufferPointer(rebasing: target[(q + 1)...]), source: .query) }
         }
         request.headers.forEach { name, value in

@@ -24,6 +24,8 @@ final class Inspector: @unchecked Sendable {
 
     var report: Report
     let detectors: DetectorSet
+    /// The request's Host (lowercased, no port), for off-domain URL checks in parameters.
+    var host: [UInt8] = []
     private var name: [UInt8] = []
     private var decoded: [UInt8] = []
     private var again: [UInt8] = []
@@ -125,7 +127,9 @@ final class Inspector: @unchecked Sendable {
             name.withUnsafeBytes { decodedName in
                 inspect(rawName, fieldName: decodedName, source: source, encoding: .form,
                         context: ValueContext(source: source, isName: true))
-                inspect(rawValue, fieldName: decodedName, source: source, encoding: .form)
+                var context = ValueContext(source: source)
+                context.host = host
+                inspect(rawValue, fieldName: decodedName, source: source, encoding: .form, context: context)
             }
         }
     }
