@@ -15,7 +15,7 @@ enum MarkupDecoding {
 
     /// Whether the value may hold something to decode.
     static func applies(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.withMemoryRebound(to: UInt8.self) { $0.contains(0x26) || $0.contains(0x5C) }
+        ByteClass.contains(bytes, 0x26) || ByteClass.contains(bytes, 0x5C)
     }
 
     static func decode(_ input: UnsafeRawBufferPointer, into out: inout [UInt8]) {

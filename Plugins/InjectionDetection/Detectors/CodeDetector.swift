@@ -386,18 +386,41 @@ enum CodeDetector {
     }
 
     /// Names that are code wherever they appear: Node's process internals, Java's runtime,
-    /// Python's os module.
+    /// Python's os module. Each needle is keyed by its first word (see ``keywords(_:_:_:)``).
+    private static let needles: [(text: StaticString, rule: Rule)] = [
+        ("child_process", node), ("process.mainmodule", node), ("process.binding", node), ("process.env", node),
+        ("process.kill", node), ("process.exit", node), ("process[", node), ("process.spawn", node), ("global.process", node),
+        ("require('", node), ("require[", node), ("console[", node), ("module.constructor", node),
+        ("_$$nd_func$$_", node),
+        ("constructor.prototype", prototype), ("constructor[\"prototype\"]", prototype),
+        ("java.lang.runtime", java), ("java.lang.process", java), ("javax.script", java), ("processbuilder", java),
+        ("os.system", python), ("os.popen", python), ("subprocess.", python), ("eval(compile(", python),
+    ]
+    /// First word of each needle -> the needles starting with it (indexes, +1 so 0 means none).
+    private static let needleWords: KeywordTable = {
+        var entries: [(String, UInt8)] = []
+        for (index, needle) in needles.enumerated() {
+            let text = needle.text.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+            let word = String(text.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" })
+            if !entries.contains(where: { $0.0 == word }) { entries.append((word, UInt8(index + 1))) }
+        }
+        return KeywordTable(entries)
+    }()
+
+    /// One pass over the words of the value; a word that starts a needle is checked in place.
     private static func keywords(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
-        for (needle, rule): (StaticString, Rule) in [
-            ("child_process", node), ("process.mainmodule", node), ("process.binding", node), ("process.env", node),
-            ("process.kill", node), ("process.exit", node), ("global.process", node), ("require('", node),
-            ("constructor.prototype", prototype), ("constructor[\"prototype\"]", prototype), ("[constructor][prototype]", prototype),
-            ("java.lang.runtime", java), ("processbuilder", java), ("java.lang.process", java), ("javax.script", java),
-            ("os.system", python), ("os.popen", python), ("subprocess.", python), ("eval(compile(", python),
-            ("console[", node), ("process[", node), ("require[", node), ("process.spawn", node),
-            ("_$$nd_func$$_", node), ("xyqktkrfrlvoqyqkx", node), ("module.constructor", node),
-        ] where ByteClass.find(s, needle) != nil {
-            report.add(rule, s, (ByteClass.find(s, needle) ?? 0)..<min(s.count, (ByteClass.find(s, needle) ?? 0) + 40))
+        let n = s.count
+        var i = 0
+        while i < n {
+            guard ByteClass.isWord(s[i]) || s[i] == 0x24 else { i += 1; continue }
+            let start = i
+            while i < n && (ByteClass.isWord(s[i]) || s[i] == 0x24) { i += 1 }
+            // node-serialize's marker also travels base64-encoded, glued to the rest of the payload.
+            if ByteClass.hasPrefix(s, at: start, "xyqktkrfrlvoqyqk") { report.add(node, s, start..<min(n, start + 40)) }
+            guard needleWords.contains(s, start, i) else { continue }
+            for needle in needles where ByteClass.hasPrefix(s, at: start, needle.text) {
+                report.add(needle.rule, s, start..<min(n, start + 40))
+            }
         }
     }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// ASCII classification and case folding for the byte scanners; every check is a compare or
 /// a table lookup, never a `Character`.
 enum ByteClass {
@@ -40,7 +44,8 @@ enum ByteClass {
     }
 
     static func contains(_ bytes: UnsafeRawBufferPointer, _ byte: UInt8) -> Bool {
-        bytes.withMemoryRebound(to: UInt8.self) { $0.contains(byte) }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
+        return memchr(base, Int32(byte), bytes.count) != nil
     }
 }
 
