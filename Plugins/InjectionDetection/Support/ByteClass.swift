@@ -56,6 +56,8 @@ struct KeywordTable: Sendable {
     private var words: [[UInt8]] = []
     private var values: [UInt8] = []
     private let mask: Int
+    /// Bit n set when some keyword has n bytes: most words are ruled out before hashing.
+    private var lengths: UInt64 = 0
 
     /// `entries`: keyword -> a small tag the caller interprets (a class, a weight).
     init(_ entries: [(String, UInt8)]) {
@@ -74,6 +76,7 @@ struct KeywordTable: Sendable {
             }
             if duplicate { continue }
             slots[slot] = Int32(words.count)
+            if bytes.count < 64 { lengths |= 1 << UInt64(bytes.count) }
             words.append(bytes)
             values.append(value)
         }
@@ -92,7 +95,7 @@ struct KeywordTable: Sendable {
 
     /// The tag of `bytes[start..<end]` (any case), or nil when it is not a keyword.
     func lookup(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> UInt8? {
-        guard end > start, end - start <= 40 else { return nil }
+        guard end > start, end - start <= 40, lengths & (1 << UInt64(end - start)) != 0 else { return nil }
         var slot = Int(truncatingIfNeeded: KeywordTable.hash(bytes, start, end)) & mask
         while true {
             let index = Int(slots[slot])
