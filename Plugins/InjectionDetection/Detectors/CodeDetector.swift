@@ -261,7 +261,8 @@ enum CodeDetector {
                 if s[g] == open { depth -= 1; if depth == 0 { break } }
                 g -= 1
             }
-            guard g >= 0, depth == 0 else { return false }
+            // An empty group (`${}()`) holds nothing to call.
+            guard g >= 0, depth == 0, k - 1 > g + 1 else { return false }
             if groupHoldsCode(s, g + 1, k - 1) { return true }
             k = g
             while k > 0 && ByteClass.isSpace(s[k - 1]) { k -= 1 }

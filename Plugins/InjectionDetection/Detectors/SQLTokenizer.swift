@@ -102,10 +102,9 @@ enum SQLTokenizer {
                 while i < n && (ByteClass.isWord(s[i]) || s[i] == 0x24) { i += 1 }
                 kind = .word
             default:
-                // Operators: runs of =<>!|&+-*/%^~:?
-                i += 1
-                while i < n, i - start < 3, isOperatorByte(s[i]),
-                      !(s[i] == 0x2D && i + 1 < n && s[i + 1] == 0x2D), !(s[i] == 0x2F && i + 1 < n && s[i + 1] == 0x2A) { i += 1 }
+                // Operators as the databases lex them: the longest known one (`<=>`, `||`, `::`,
+                // `->>`), else one byte, so `=||` is `=` then `||`.
+                i += operatorLength(s, i)
                 kind = .op
             }
             var token = SQLToken(kind: kind, start: Int32(start), end: Int32(i))
@@ -121,11 +120,18 @@ enum SQLTokenizer {
         }
     }
 
-    static func isOperatorByte(_ b: UInt8) -> Bool {
-        switch b {
-        case 0x3D, 0x3C, 0x3E, 0x21, 0x7C, 0x26, 0x2B, 0x2D, 0x2A, 0x2F, 0x25, 0x5E, 0x7E, 0x3A, 0x3F: true
-        default: false
+    /// Multi-byte operators of the dialects (PostgreSQL's JSON and containment operators included).
+    private static let operators: [StaticString] = ["<=>", "->>", "#>>", "!~*", "<=", ">=", "<>", "!=", "==", "||", "&&", "::",
+                                                     "->", "#>", "@>", "<@", "<<", ">>", ":=", "!~", "~*", "?|", "?&", "@?", "#-"]
+
+    private static func operatorLength(_ s: UnsafeRawBufferPointer, _ i: Int) -> Int {
+        for op in operators where i + op.utf8CodeUnitCount <= s.count {
+            let p = op.utf8Start
+            var same = true
+            for k in 0..<op.utf8CodeUnitCount where s[i + k] != p[k] { same = false; break }
+            if same { return op.utf8CodeUnitCount }
         }
+        return 1
     }
 
     private static func endOfQuoted(_ s: UnsafeRawBufferPointer, _ start: Int, _ q: UInt8) -> Int {
