@@ -393,7 +393,7 @@ enum CodeDetector {
         ("process.kill", node), ("process.exit", node), ("process[", node), ("process.spawn", node), ("global.process", node),
         ("require('", node), ("require[", node), ("console[", node), ("module.constructor", node),
         ("_$$nd_func$$_", node),
-        ("constructor.prototype", prototype), ("constructor[\"prototype\"]", prototype),
+        ("constructor.prototype", prototype), ("constructor[\"prototype\"]", prototype), ("constructor][prototype]", prototype),
         ("java.lang.runtime", java), ("java.lang.process", java), ("javax.script", java), ("processbuilder", java),
         ("os.system", python), ("os.popen", python), ("subprocess.", python), ("eval(compile(", python),
     ]

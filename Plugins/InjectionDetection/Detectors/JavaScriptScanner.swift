@@ -58,7 +58,8 @@ enum JavaScriptScanner {
                 }
                 if name == nil { i += 1; member = false; previous = nil; continue }
             } else {
-                if b == 0x2E { member = previous != nil } else { member = false; previous = nil; previousIsGlobal = false }
+                // `(document/**/)["cookie"]`: a closing parenthesis keeps the name it wrapped.
+                if b == 0x2E { member = previous != nil } else if b != 0x29 { member = false; previous = nil; previousIsGlobal = false }
                 i += 1
                 continue
             }

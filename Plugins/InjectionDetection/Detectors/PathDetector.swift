@@ -37,17 +37,21 @@ enum PathDetector {
         var i = 0
         while i <= n {
             if i < n && s[i] == 0 { report.add(nul, s, max(0, i - 20)..<min(n, i + 20)) }
-            if i == n || s[i] == 0x2F || s[i] == 0x5C {
+            // A space ends a path too (`dd if=/etc/passwd of=...`): the next word starts afresh.
+            let space = i < n && (s[i] == 0x20 || s[i] == 0x09)
+            if i == n || s[i] == 0x2F || s[i] == 0x5C || space {
                 let segment = trimmed(s, segmentStart, i)
-                if isDotDot(s, segment) {
+                // `..` is a parent step only next to a separator: an ellipsis in prose is not.
+                let slashBefore = segmentStart > 0 && (s[segmentStart - 1] == 0x2F || s[segmentStart - 1] == 0x5C)
+                if isDotDot(s, segment), slashBefore || (i < n && !space) {
                     ups += 1
                     if firstUp < 0 { firstUp = segment.lowerBound }
                 }
                 if !segment.isEmpty {
-                    judgeSegment(s, segment, parent: parent, separated: separators > 0 || i < n, ctx, &report)
-                    parent = segment
+                    judgeSegment(s, segment, parent: parent, separated: separators > 0 || (i < n && !space), ctx, &report)
+                    parent = space ? nil : segment
                 }
-                if i < n { separators += 1 }
+                if i < n && !space { separators += 1 }
                 segmentStart = i + 1
             }
             i += 1

@@ -32,7 +32,8 @@ enum ShellDetector {
         for w in ["ls", "cat", "id", "pwd", "env", "head", "tail", "less", "more", "find", "locate", "which", "file", "stat",
                   "groups", "ping", "mail", "exec", "eval", "alias", "export", "source", "sleep", "timeout", "kill", "w",
                   "who", "last", "finger", "echo", "printf", "cp", "mv", "ln", "touch", "ed", "dd", "ps", "wc", "nl", "od",
-                  "rev", "tac", "service", "route", "strings", "python", "perl", "ruby", "node", "php", "tar", "zip", "su"] {
+                  "rev", "tac", "service", "route", "strings", "python", "perl", "ruby", "node", "php", "tar", "zip", "su",
+                  "set", "unset"] {
             entries.insert((w, 2), at: 0)
         }
         for w in "cmd powershell pwsh certutil bitsadmin wmic reg schtasks rundll32 regsvr32 mshta cscript wscript net tasklist systeminfo type dir copy del start".split(separator: " ") {
@@ -207,7 +208,8 @@ enum ShellDetector {
             case 0x2F:  // /dev/tcp, globbed system paths, as an argument anywhere
                 if ByteClass.hasPrefix(s, at: i, "/dev/tcp/") || ByteClass.hasPrefix(s, at: i, "/dev/udp/") {
                     report.add(devTCP, s, i..<min(n, i + 30))
-                } else if ctx.source != .path, i == 0 || ByteClass.isSpace(s[i - 1]) || s[i - 1] == 0x3D, let end = globbedPath(s, i) {
+                } else if ctx.source != .path, i == 0 || ByteClass.isSpace(s[i - 1]) || s[i - 1] == 0x3D || s[i - 1] == 0x2B,
+                          let end = globbedPath(s, i) {
                     report.add(globPath, s, i..<end)
                     i = end
                     continue
@@ -275,7 +277,7 @@ enum ShellDetector {
                 if ctx.source == .path { return wordEnd }
             }
             if nameEnd <= nameStart { return wordEnd }
-            if lastSlash == 0, hasGlob, globFromRoot(full) {
+            if full[0] == 0x2F, hasGlob, globFromRoot(full) {
                 report.add(globPath, s, wordStart..<min(n, wordEnd + 30))
                 return wordEnd
             }
@@ -342,12 +344,19 @@ enum ShellDetector {
         return s[k + 1] == 0x2D || s[k + 1] == 0x2F || ByteClass.isAlpha(s[k + 1])
     }
 
+    /// One of the next three arguments is an option (`-o`, `--version`).
     private static func hasFlag(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
         var k = start
-        while k < s.count && (s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
-        guard k + 1 < s.count, s[k] == 0x2D else { return false }
-        let next = s[k + 1] == 0x2D && k + 2 < s.count ? s[k + 2] : s[k + 1]
-        return ByteClass.isAlpha(next)
+        for _ in 0..<3 {
+            while k < s.count && (s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
+            guard k + 1 < s.count else { return false }
+            if s[k] == 0x2D {
+                let next = s[k + 1] == 0x2D && k + 2 < s.count ? s[k + 2] : s[k + 1]
+                if ByteClass.isAlpha(next) { return true }
+            }
+            while k < s.count && !(s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
+        }
+        return false
     }
 
     private static func wordEnd(_ s: UnsafeRawBufferPointer, _ start: Int) -> Int {
