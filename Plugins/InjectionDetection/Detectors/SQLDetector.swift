@@ -125,8 +125,9 @@ enum SQLDetector {
                 let length = Int(token.end) - Int(token.start)
                 if length == 2, s[Int(token.start)] == 0x3A, s[Int(token.start) + 1] == 0x3A, kind(t, i + 1) == .word, previous >= 0,
                    castTypes.contains(s, Int(t[i + 1].start), Int(t[i + 1].end)) {
-                    // Casting a literal is SQL written by the client; casting a column may be a fragment.
+                    // Casting a literal, or a metadata function (`current_user::int`), is SQL written by the client.
                     let literal = t[previous].kind == .string || t[previous].kind == .number || t[previous].kind == .quoteBreak
+                        || (t[previous].kind == .word && SQLKeywords.has(t[previous].keyword, SQLKeywords.dangerousFunction))
                     report.add(literal ? castLiteral : castOperator, s, range(t, previous, i + 1))
                 }
                 // `||` and `&&` connect conditions like OR and AND.
@@ -328,6 +329,10 @@ enum SQLDetector {
         guard atStart, o < t.count, isOperand(t, o) || boolean else { return }
         var shaped = after >= t.count || isComparison(s, t, after)
         if !shaped { shaped = [.op, .closeParen, .semicolon].contains(t[after].kind) }
+        // `&&(l=!0)`, `and (x = 1`: a parenthesised condition opened right after the connective.
+        if !shaped, t[o].kind == .openParen, isOperand(t, after), isComparison(s, t, next(t, after)) || kind(t, next(t, after)) == .op {
+            shaped = true
+        }
         if !shaped { shaped = after > o + 1 && t[o + 1].kind == .comment }
         // The operand must not be a plain word at the very end ("or else" is prose).
         if shaped && (t[o].kind != .word || after < t.count || boolean) {
