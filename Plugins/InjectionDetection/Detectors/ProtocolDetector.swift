@@ -5,6 +5,7 @@ enum ProtocolDetector {
     static let headerInjection = Rule("protocol.header-injection", .protocol, .critical, "CR/LF followed by a header")
     static let requestLine = Rule("protocol.request-line", .protocol, .critical, "HTTP request line inside a value")
     static let lineBreakInName = Rule("protocol.crlf-name", .protocol, .critical, "CR/LF in a parameter name or the path")
+    static let parameterInjection = Rule("protocol.parameter-injection", .protocol, .critical, "CR/LF then name= in a query value")
     static let mailCommand = Rule("protocol.mail-command", .protocol, .critical, "CR/LF followed by an SMTP, IMAP or POP3 command")
     static let contentType = Rule("protocol.content-type", .protocol, .critical, "Content-Type with a second media type in its parameters")
 
@@ -23,10 +24,10 @@ enum ProtocolDetector {
         while i < n {
             let b = s[i]
             if b == 0x0D || b == 0x0A {
-                // A line end closing the value (forms often end with one) splits nothing.
+                // A line end closing a body value (forms often end with one) splits nothing.
                 var last = i
                 while last < n && (s[last] == 0x0D || s[last] == 0x0A) { last += 1 }
-                if last == n { break }
+                if last == n && ctx.source == .body { break }
                 if (ctx.isName || ctx.source == .path || ctx.source == .header) && !sawBreak {
                     report.add(lineBreakInName, s, max(0, i - 20)..<min(n, i + 40))
                 }
@@ -35,7 +36,7 @@ enum ProtocolDetector {
                 var carriageReturn = b == 0x0D
                 while k < n && (s[k] == 0x0D || s[k] == 0x0A) { carriageReturn = carriageReturn || s[k] == 0x0D; k += 1 }
                 // A body's text has lines (`Id: 123`); only a CR there is the HTTP line end that splits headers.
-                afterBreak(s, k, headers: carriageReturn || ctx.source != .body, &report)
+                afterBreak(s, k, headers: carriageReturn || ctx.source != .body, parameters: ctx.source != .body, &report)
                 i = k
                 continue
             }
@@ -51,7 +52,8 @@ enum ProtocolDetector {
         }
     }
 
-    private static func afterBreak(_ s: UnsafeRawBufferPointer, _ start: Int, headers: Bool, _ report: inout Report) {
+    private static func afterBreak(_ s: UnsafeRawBufferPointer, _ start: Int, headers: Bool, parameters: Bool,
+                                   _ report: inout Report) {
         let n = s.count
         var k = start
         while k < n && (ByteClass.isAlnum(s[k]) || s[k] == 0x2D || s[k] == 0x5F) { k += 1 }
@@ -61,6 +63,11 @@ enum ProtocolDetector {
         while c < n && c - k < 4 && (s[c] == 0x20 || s[c] == 0x0D) { c += 1 }
         if headers, c < n, s[c] == 0x3A, ByteClass.isAlpha(s[start]) {
             report.add(headerInjection, s, start..<min(n, c + 30))
+            return
+        }
+        // `\nnext=more` in a query value: a second parameter smuggled past the first parser.
+        if parameters, c < n, s[c] == 0x3D, ByteClass.isAlpha(s[start]) {
+            report.add(parameterInjection, s, start..<min(n, c + 30))
             return
         }
         // `GET /x HTTP/1.1` on the new line: a second request for a smuggling backend.
@@ -79,7 +86,7 @@ enum ProtocolDetector {
             while e < n && ByteClass.isAlpha(s[e]) { e += 1 }
         }
         if e > w, mailCommands.contains(s, w, e), e == n || s[e] == 0x20 || s[e] == 0x0D || s[e] == 0x0A,
-           e - start <= 16 || w == start {
+           e - start <= 24 || w == start {
             // An upper-case command, or one followed by mail syntax (`<`, `:`, a number, quotes).
             var a = e
             while a < n && s[a] == 0x20 { a += 1 }

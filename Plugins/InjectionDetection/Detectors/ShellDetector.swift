@@ -12,6 +12,7 @@ enum ShellDetector {
     static let devTCP = Rule("rce.reverse-shell", .rce, .critical, "redirection to /dev/tcp or a named pipe")
     static let windows = Rule("rce.windows", .rce, .critical, "Windows command syntax (cmd /c, %COMSPEC%, FOR /F, IF EXIST)")
     static let globPath = Rule("rce.glob-path", .rce, .critical, "path spelled with globs from the root (/???/?s, /et*/passwd)")
+    static let redirect = Rule("rce.redirect", .rce, .critical, "output redirected into an absolute path (>/tmp/x)")
     static let variableCommand = Rule("rce.variable-command", .rce, .critical, "shell variable or brace expansion run as a command ($c $a, {,ip,a})")
 
     /// 1: only a command; 2: also an English word (needs shell-like arguments); 3: Windows.
@@ -205,6 +206,18 @@ enum ShellDetector {
                 var k = i + 2
                 while k < n && ByteClass.isSpace(s[k]) { k += 1 }
                 if k < n && s[k] == 0x7B { report.add(shellshock, s, i..<min(n, k + 30)) }
+            case 0x3E where atCommandStart || i == 0 || s[i - 1] != 0x2D:  // `>/tmp/x`, `>> /etc/x`
+                var k = i + 1
+                if k < n && s[k] == 0x3E { k += 1 }
+                while k < n && s[k] == 0x20 { k += 1 }
+                // Into a system directory (`>/tmp/x`, `>> /etc/cron.d/x`): writing a file there is the attack.
+                var d = k + 1
+                while d < n && ByteClass.isAlpha(s[d]) { d += 1 }
+                if k + 1 < n, s[k] == 0x2F, d < n, s[d] == 0x2F, systemDirectories.contains(s, k + 1, d),
+                   i == 0 || !ByteClass.isAlnum(s[i - 1]) {
+                    report.add(redirect, s, i..<min(n, k + 30))
+                }
+                atCommandStart = true; fromSeparator = true; inSubstitution = false
             case 0x2F:  // /dev/tcp, globbed system paths, as an argument anywhere
                 if ByteClass.hasPrefix(s, at: i, "/dev/tcp/") || ByteClass.hasPrefix(s, at: i, "/dev/udp/") {
                     report.add(devTCP, s, i..<min(n, i + 30))
@@ -230,8 +243,16 @@ enum ShellDetector {
                                 afterNewline: Bool = false, _ ctx: ValueContext, _ report: inout Report) -> Int {
         let n = s.count
         var i = start
-        while i < n && (ByteClass.isSpace(s[i]) || s[i] == 0x7B || s[i] == 0x28 || s[i] == 0x21 || s[i] == 0x2B) { i += 1 }
+        var brace = false
+        while i < n && (ByteClass.isSpace(s[i]) || s[i] == 0x7B || s[i] == 0x28 || s[i] == 0x21 || s[i] == 0x2B) {
+            brace = brace || s[i] == 0x7B
+            i += 1
+        }
         let wordStart = i
+        if i < n, s[i] == 0x2F, ctx.source != .path, let end = globbedPath(s, i) {
+            report.add(globPath, s, i..<end)
+            return end
+        }
         if i < n, ByteClass.lower(s[i]) == 0x66 || ByteClass.lower(s[i]) == 0x69, batchStatement(s, i, &report) { return i + 2 }
         // `$c $a$b`, `${SHELL} -c`: a variable run as the command.
         if i + 1 < n, s[i] == 0x24, ByteClass.isAlpha(s[i + 1]) || s[i + 1] == 0x7B, separated || substituted || argumentShape(s, wordEnd(s, i)) == .shell {
@@ -286,6 +307,11 @@ enum ShellDetector {
                 return command(s, wordEnd, separated: true, substituted: substituted, ctx, &report)
             }
             var kindFound = commands.lookup(full, nameStart, nameEnd)
+            // `rmt-dump`, `ssh-copy-id`: a command with a suffix names a sibling tool.
+            if kindFound == nil, let dash = (nameStart..<nameEnd).first(where: { full[$0] == 0x2D }), dash > nameStart,
+               commands.lookup(full, nameStart, dash) == 1 {
+                kindFound = 1
+            }
             if kindFound == nil, families.contains(where: { family in
                 // `python3`, `ansible-playbook`: the family name then a digit, `-`, `.` or nothing; never `Perlak`.
                 let end = nameStart + family.utf8CodeUnitCount
@@ -296,8 +322,12 @@ enum ShellDetector {
                 if hasGlob && separated && lastSlash >= 0 { report.add(binaryPath, s, wordStart..<min(n, wordEnd + 30)) }
                 return wordEnd
             }
-            // `;base64,` in a data URL: a command is never followed by a comma.
-            if wordEnd < n, s[wordEnd] == 0x2C { return wordEnd }
+            // `;base64,` in a data URL: a command is never followed by a comma, except in a
+            // brace expansion (`{nc,-lvp,4444}`), which runs it.
+            if wordEnd < n, s[wordEnd] == 0x2C {
+                if brace { report.add(variableCommand, s, wordStart..<min(n, wordEnd + 30)) }
+                return wordEnd
+            }
             let argument = argumentShape(s, wordEnd)
             switch (kind, separated || substituted) {
             case (1, true):
@@ -305,7 +335,7 @@ enum ShellDetector {
             case (3, true) where argument == .shell:
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             // After a line break in text, a line that is just `Id` or `Type` is a heading, not a command.
-            case (2, true) where argument == .shell || (argument == .end && !afterNewline):
+            case (2, true) where substituted || argument == .shell || (argument == .end && !afterNewline):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             case (1, false) where argument == .shell || argument == .end && ctx.isName == false && length >= 4:
                 report.add(argument == .shell || length >= 5 ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
@@ -388,7 +418,8 @@ enum ShellDetector {
             if w[k] == 0x3F || w[k] == 0x2A || w[k] == 0x5B { glob = true } else if ByteClass.isAlpha(w[k]) { letters += 1 }
             k += 1
         }
-        return glob && k < w.count && (letters > 0 || k >= 3)
+        // A name must follow (`/???/?s`): `/[a-z]{1,5}/` is a regular expression.
+        return glob && k + 1 < w.count && (letters > 0 || k >= 3)
     }
 
     /// What follows a command word: nothing, shell-like arguments (`-x`, `/path`, `$VAR`,
