@@ -55,6 +55,19 @@ struct DecodingTests {
         #expect(!Array("plain ✓".utf8).withUnsafeBytes { FullwidthFolding.fold($0, into: &out) })
     }
 
+    @Test("base64: text is decoded and judged, words, numbers and binary are not")
+    func base64() {
+        var out: [UInt8] = []
+        #expect(Array("d2hpbGUodHJ1ZSk7Cg==".utf8).withUnsafeBytes { Base64Decoding.decode($0, into: &out) })
+        #expect(String(decoding: out, as: UTF8.self) == "while(true);\n")
+        #expect(!Array("HelloWorldExample".utf8).withUnsafeBytes { Base64Decoding.decode($0, into: &out) })
+        #expect(!Array("123456789012345678".utf8).withUnsafeBytes { Base64Decoding.decode($0, into: &out) })
+        #expect(!Array("iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB".utf8).withUnsafeBytes { Base64Decoding.decode($0, into: &out) }, "PNG bytes")
+        #expect(blocksQuery("d2hpbGUodHJ1ZSk7Cg=="))
+        #expect(blocksQuery("JyBvciAnMSc9JzE="))  // ' or '1'='1
+        #expect(!blocksQuery("SGVsbG8gd29ybGQh"))  // Hello world!
+    }
+
     @Test("double-encoded and overlong payloads are decoded and judged")
     func encodedPayloads() {
         #expect(blocksQuery("%2527%2520or%25201%253D1--"))  // double encoding of ' or 1=1--

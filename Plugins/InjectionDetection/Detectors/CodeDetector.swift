@@ -416,8 +416,6 @@ enum CodeDetector {
             guard ByteClass.isWord(s[i]) || s[i] == 0x24 else { i += 1; continue }
             let start = i
             while i < n && (ByteClass.isWord(s[i]) || s[i] == 0x24) { i += 1 }
-            // node-serialize's marker also travels base64-encoded, glued to the rest of the payload.
-            if ByteClass.hasPrefix(s, at: start, "xyqktkrfrlvoqyqk") { report.add(node, s, start..<min(n, start + 40)) }
             guard needleWords.contains(s, start, i) else { continue }
             for needle in needles where ByteClass.hasPrefix(s, at: start, needle.text) {
                 report.add(needle.rule, s, start..<min(n, start + 40))

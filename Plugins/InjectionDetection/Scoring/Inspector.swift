@@ -34,6 +34,7 @@ final class Inspector: @unchecked Sendable {
     @exclusivity(unchecked) private var markup: [UInt8] = []
     @exclusivity(unchecked) private var text: [UInt8] = []
     @exclusivity(unchecked) private var folded: [UInt8] = []
+    @exclusivity(unchecked) private var base64: [UInt8] = []
     @exclusivity(unchecked) private var tokens: [SQLToken] = []
     @exclusivity(unchecked) private var json = JSONWalker()
 
@@ -83,6 +84,10 @@ final class Inspector: @unchecked Sendable {
         for b in v where b >= 0x80 { high = true; break }
         if high, UTF8Validation.check(v) == .overlong { addEncoding(Inspector.overlong, v, 0..<min(v.count, 40)) }
         runDetectors(v, ctx)
+        // Base64 of text (`d2hpbGUodHJ1ZSk7`): judged decoded too, as the backend that decodes it will see it.
+        // Only parameter-sized values: documents carry base64 attachments (FHIR Library content
+        // is base64 CQL, a query language) that are data, not input to an interpreter.
+        if !high, v.count >= 12, v.count <= 512, Base64Decoding.decode(v, into: &base64) { base64.withUnsafeBytes { runDetectors($0, ctx) } }
         // Fullwidth forms (`＜script＞`): NFKC folds them to ASCII, as some backends do.
         if high, FullwidthFolding.fold(v, into: &folded) { folded.withUnsafeBytes { runDetectors($0, ctx) } }
         if MarkupDecoding.applies(v) {
