@@ -39,7 +39,7 @@ struct DetectorTests {
         "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg/onload=alert(1)>", "\" onmouseover=\"alert(1)",
         "javascript:alert(document.cookie)", "<a href=\"jav&#x09;ascript:alert(1)\">x</a>", "<iframe src=//evil>",
         "<ScRiPt>prompt(1)</sCrIpT>", "<div style=\"background:url(javascript:alert(1))\">", "self['alert'](1)",
-        "document/**/.cookie", "+ADw-script+AD4-alert(1)", "<body onload=alert(1)>", "<meta http-equiv=refresh content=0;url=//evil>",
+        "document/**/.cookie", "+ADw-script+AD4-alert(1)", "top['al'+'ert'](1)", "(document/**/)['cookie']", "<body onload=alert(1)>", "<meta http-equiv=refresh content=0;url=//evil>",
     ])
     func xssTruePositives(_ payload: String) {
         #expect(blocksQuery(payload), "\(payload) -> \(rules(inValue: payload))")
@@ -113,6 +113,9 @@ struct DetectorTests {
         #expect(!blocksJSON("line one\nline two"))
         // Lines of body text are not headers; in a query string a line break before `Name:` is.
         #expect(!blocksJSON("Type: Consultation\nId: 123"))
+        // A command on its own line is a heading in body text, an injection in a parameter.
+        #expect(blocksQuery("127.0.0.1\nid"))
+        #expect(!blocksJSON("Patient\nId"))
         #expect(blocksQuery("Type: Consultation\nId: 123"))
     }
 

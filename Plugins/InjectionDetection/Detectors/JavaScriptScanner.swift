@@ -38,6 +38,21 @@ enum JavaScriptScanner {
                 let start = i
                 while i < n && (ByteClass.isWord(s[i]) || s[i] == 0x24) { i += 1 }
                 name = start..<i
+            } else if b == 0x5B, let (folded, close) = concatenatedName(s, i) {  // ["al"+"ert"]
+                // The name is built from pieces: judge the whole, then go on after the bracket.
+                let whole = withUnsafeBytes(of: folded.bytes) { UnsafeRawBufferPointer(rebasing: $0[0..<folded.count]) }
+                var j = close
+                while j < n && (ByteClass.isSpace(s[j]) || commentAt(s, j)) { j = skipComment(s, j) }
+                if j < n, s[j] == 0x28 || s[j] == 0x60, sinks.lookup(whole, 0, whole.count) == 1 {
+                    report.add(XSSDetector.jsSink, s, i..<min(n, j + 30))
+                } else if previousIsGlobal, targets.contains(whole, 0, whole.count) {
+                    report.add(XSSDetector.domAccess, s, i..<min(n, close + 10))
+                }
+                i = close
+                member = false
+                previous = i..<i
+                previousIsGlobal = false
+                continue
             } else if b == 0x5B {  // ["name"] or ['name']
                 var j = i + 1
                 while j < n && (ByteClass.isSpace(s[j]) || commentAt(s, j)) { j = skipComment(s, j) }
@@ -92,6 +107,43 @@ enum JavaScriptScanner {
             previous = name
             member = false
         }
+    }
+
+    /// Up to 32 lowercased bytes of a name, on the stack.
+    struct FoldedName {
+        var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var count = 0
+    }
+
+    /// `["al" + "ert"]`: two or more string literals joined by `+` inside brackets; returns the
+    /// joined name (lowercased) and the index after `]`.
+    private static func concatenatedName(_ s: UnsafeRawBufferPointer, _ open: Int) -> (FoldedName, Int)? {
+        var name = FoldedName()
+        var pieces = 0
+        var k = open + 1
+        let n = s.count
+        while k < n && k - open < 120 {
+            while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+            guard k < n, s[k] == 0x22 || s[k] == 0x27 || s[k] == 0x60 else { return nil }
+            let q = s[k]
+            k += 1
+            while k < n && s[k] != q {
+                guard name.count < 32 else { return nil }
+                let b = ByteClass.lower(s[k])
+                withUnsafeMutableBytes(of: &name.bytes) { $0[name.count] = b }
+                name.count += 1
+                k += 1
+            }
+            guard k < n else { return nil }
+            k += 1
+            pieces += 1
+            while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+            guard k < n else { return nil }
+            if s[k] == 0x5D { return pieces >= 2 ? (name, k + 1) : nil }
+            guard s[k] == 0x2B else { return nil }
+            k += 1
+        }
+        return nil
     }
 
     @inline(__always)

@@ -334,8 +334,9 @@ enum ShellDetector {
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             case (3, true) where argument == .shell:
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
-            // After a line break in text, a line that is just `Id` or `Type` is a heading, not a command.
-            case (2, true) where substituted || argument == .shell || (argument == .end && !afterNewline):
+            // After a line break in body text, a line that is just `Id` or `Type` is a heading, not a
+            // command; in a parameter or header a line break is how a command is smuggled.
+            case (2, true) where substituted || argument == .shell || (argument == .end && !(afterNewline && ctx.source == .body)):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             case (1, false) where argument == .shell || argument == .end && ctx.isName == false && length >= 4:
                 report.add(argument == .shell || length >= 5 ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
