@@ -39,7 +39,7 @@ struct DetectorTests {
         "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg/onload=alert(1)>", "\" onmouseover=\"alert(1)",
         "javascript:alert(document.cookie)", "<a href=\"jav&#x09;ascript:alert(1)\">x</a>", "<iframe src=//evil>",
         "<ScRiPt>prompt(1)</sCrIpT>", "<div style=\"background:url(javascript:alert(1))\">", "self['alert'](1)",
-        "document/**/.cookie", "+ADw-script+AD4-alert(1)", "top['al'+'ert'](1)", "(document/**/)['cookie']", "<body onload=alert(1)>", "<meta http-equiv=refresh content=0;url=//evil>",
+        "document/**/.cookie", "+ADw-script+AD4-alert(1)", "top['al'+'ert'](1)", "(document/**/)['cookie']", "onerror=alert;throw 1", "<link rel=import href=//evil/x>", "<body onload=alert(1)>", "<meta http-equiv=refresh content=0;url=//evil>",
     ])
     func xssTruePositives(_ payload: String) {
         #expect(blocksQuery(payload), "\(payload) -> \(rules(inValue: payload))")
@@ -48,7 +48,7 @@ struct DetectorTests {
     @Test("XSS: inert markup (a FHIR narrative) and prose pass", arguments: [
         #"<div xmlns="http://www.w3.org/1999/xhtml"><p>Patient <b>Henry</b> seen on 2024-01-02</p><table><tr><td>BP</td><td>120/80</td></tr></table></div>"#,
         #"<a href="https://hl7.org/fhir">FHIR</a> <img src="logo.png" alt="logo"/>"#,
-        "I love <3 my cat", "see section 4 -> results", "Use the online portal", "a < b and c > d",
+        "I love <3 my cat", "see section 4 -> results", "Use the online portal", "a < b and c > d", "online=yes",
     ])
     func xssFalsePositives(_ text: String) {
         #expect(!blocksQuery(text), "\(text) -> \(rules(inValue: text))")

@@ -35,7 +35,7 @@ enum XSSDetector {
     private static let tags = KeywordTable([
         ("script", 1), ("iframe", 1), ("frame", 1), ("frameset", 1), ("object", 1), ("embed", 1), ("applet", 1),
         ("meta", 1), ("base", 1), ("svg", 2), ("math", 2), ("isindex", 1), ("import", 1), ("xss", 1), ("portal", 1),
-        ("style", 1), ("form", 2), ("link", 2), ("template", 2), ("noscript", 2), ("xml", 2), ("layer", 2), ("ilayer", 2),
+        ("style", 1), ("form", 2), ("link", 1), ("template", 2), ("noscript", 2), ("xml", 2), ("layer", 2), ("ilayer", 2),
         ("bgsound", 2), ("marquee", 2), ("video", 2), ("audio", 2), ("input", 2), ("button", 2), ("textarea", 2), ("keygen", 2),
         ("set", 2), ("animate", 2), ("handler", 2), ("listener", 2), ("include", 1), ("vmlframe", 1), ("image", 2),
     ])
@@ -119,6 +119,16 @@ enum XSSDetector {
         return i
     }
 
+    /// Event handlers attackers use most; for values that start with one (the value lands in an
+    /// unquoted attribute).
+    private static let commonHandlers = KeywordTable([
+        "onerror", "onload", "onclick", "onmouseover", "onmouseenter", "onmousemove", "onfocus", "onfocusin", "onblur",
+        "onchange", "oninput", "onsubmit", "onkeydown", "onkeyup", "onkeypress", "ontoggle", "onbegin", "onanimationstart",
+        "onanimationend", "ontransitionend", "onpageshow", "onhashchange", "onpointerover", "onpointerenter", "onwheel",
+        "onscroll", "onresize", "onunload", "onbeforeunload", "onmessage", "onpopstate", "onauxclick", "ondblclick",
+        "oncopy", "onpaste", "oncut", "ondrag", "ondrop", "onselect", "onstart", "onfinish", "onplay", "onended",
+    ])
+
     /// `on` + letters: every event handler attribute (the list grows with each browser release).
     private static func isHandlerName(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
         guard end - start >= 5, ByteClass.lower(s[start]) == 0x6F, ByteClass.lower(s[start + 1]) == 0x6E else { return false }
@@ -195,9 +205,14 @@ enum XSSDetector {
         while end > 0 && ByteClass.isSpace(s[end - 1]) { end -= 1 }
         var start = end
         while start > 0 && ByteClass.isAlpha(s[start - 1]) { start -= 1 }
-        guard isHandlerName(s, start, end), start > 0 else { return }
-        let before = s[start - 1]
-        guard before == 0x22 || before == 0x27 || before == 0x2F || ByteClass.isSpace(before) else { return }
+        guard isHandlerName(s, start, end) else { return }
+        if start == 0 {
+            // At the value start only the handlers that exist count (`online=yes` is a setting).
+            guard commonHandlers.contains(s, start, end) else { return }
+        } else {
+            let before = s[start - 1]
+            guard before == 0x22 || before == 0x27 || before == 0x2F || ByteClass.isSpace(before) else { return }
+        }
         // Something after the `=` that can run: not an empty or purely numeric value.
         var v = equals + 1
         while v < s.count && (ByteClass.isSpace(s[v]) || s[v] == 0x22 || s[v] == 0x27) { v += 1 }
