@@ -56,11 +56,12 @@ let package = Package(
         .target(name: "IPAccess", dependencies: ["GatewayCore"], path: "Plugins/IPAccess"),
         .target(name: "ErrorPages", dependencies: ["GatewayCore"], path: "Plugins/ErrorPages"),
         .target(name: "RateLimit", dependencies: ["GatewayCore"], path: "Plugins/RateLimit"),
+        .target(name: "InjectionDetection", dependencies: ["GatewayCore", "GatewayConfig", "GatewayHTTP"], path: "Plugins/InjectionDetection"),
 
         .executableTarget(
             name: "gateway",
             dependencies: [
-                "GatewayCore", "SecurityHeaders", "CORS", "IPAccess", "ErrorPages", "RateLimit",
+                "GatewayCore", "SecurityHeaders", "CORS", "IPAccess", "ErrorPages", "RateLimit", "InjectionDetection",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -75,6 +76,7 @@ let package = Package(
         .testTarget(name: "IPAccessTests", dependencies: ["IPAccess", "GatewayTesting"]),
         .testTarget(name: "ErrorPagesTests", dependencies: ["ErrorPages", "GatewayTesting"]),
         .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "GatewayTesting"]),
+        .testTarget(name: "InjectionDetectionTests", dependencies: ["InjectionDetection", "GatewayTesting"]),
         // Drives the real binary; PipelineTests also run a GatewayServer in-process with test plugins.
         .testTarget(name: "IntegrationTests", dependencies: ["gateway", "GatewayCore"], exclude: ["Fixtures"]),
     ]

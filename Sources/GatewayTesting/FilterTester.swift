@@ -84,21 +84,7 @@ public final class FilterTester {
     /// Runs the request-head phase. A filter that suspends is waited for, running the loop,
     /// up to `timeout`; nil means it never resumed.
     public func requestHead(_ exchange: Exchange, timeout: Duration = .seconds(5)) -> FilterAction? {
-        awaitResume(exchange, filter.onRequestHead(exchange), timeout: timeout)
-    }
-
-    /// Runs the loop until a suspended filter resumes `exchange` (or `timeout`).
-    private func awaitResume(_ exchange: Exchange, _ action: FilterAction, timeout: Duration) -> FilterAction? {
-        guard case .suspend = action else { return action }
-        var resumed: FilterAction?
-        exchange.resumeHandler = { resumed = $0 }
-        let deadline = LoopTimer(loop: loop) { [loop] in loop.stop() }
-        deadline.schedule(after: timeout)
-        while resumed == nil, deadline.isArmed {
-            loop.runOnce()
-        }
-        deadline.cancel()
-        return resumed
+        OfflinePipeline.settle(filter.onRequestHead(exchange), exchange, loop: loop, timeout: timeout)
     }
 
     /// Runs the request-body phase with `body` as what the gateway read (`complete`: all of it),
@@ -109,7 +95,7 @@ public final class FilterTester {
                             timeout: Duration = .seconds(5)) -> FilterAction {
         exchange.requestBody = body
         exchange.isRequestBodyComplete = complete
-        return awaitResume(exchange, filter.onRequestBody(exchange), timeout: timeout) ?? .suspend
+        return OfflinePipeline.settle(filter.onRequestBody(exchange), exchange, loop: loop, timeout: timeout) ?? .suspend
     }
 
     /// Runs the upstream-request phase and returns the head that would go upstream.

@@ -8,7 +8,7 @@ struct GatewayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
         abstract: "A security gateway: a TLS-terminating reverse proxy that runs every request through filters.",
-        subcommands: [Run.self, Check.self, Version.self, Events.self]
+        subcommands: [Run.self, Check.self, Version.self, Events.self, Replay.self]
     )
 }
 

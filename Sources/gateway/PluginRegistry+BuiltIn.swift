@@ -1,6 +1,7 @@
 import CORS
 import ErrorPages
 import GatewayCore
+import InjectionDetection
 import IPAccess
 import RateLimit
 import SecurityHeaders
@@ -14,6 +15,7 @@ extension PluginRegistry {
             IPAccessPlugin.self,
             ErrorPagesPlugin.self,
             RateLimitPlugin.self,
+            InjectionPlugin.self,
         ])
     }
 }

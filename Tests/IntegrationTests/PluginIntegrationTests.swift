@@ -10,7 +10,7 @@ import Glibc
 /// An upstream and a gateway whose routes run filters. `GatewayConfig` renders routes without
 /// filters, so this writes its own YAML: `{HTTP}`, `{HTTPS}`, `{UPSTREAM}` and `{CERT}`/`{KEY}`
 /// in the template are filled in when it starts.
-private final class FilteredStack {
+final class FilteredStack {
     let upstream: UpstreamServer
     let gateway: YAMLGateway
 

@@ -1,0 +1,161 @@
+/// JavaScript outside markup: identifiers read the way the engine reads them, with comments,
+/// whitespace and `["name"]` member access folded (`self[/*x*/"alert"]` is `self.alert`), to
+/// find calls of sinks and reads of what an attacker wants (cookies, the origin, storage).
+enum JavaScriptScanner {
+    /// 1: a call runs code or shows the proof of execution; 2: `call`/`apply`/`bind`
+    /// (a tagged template on them calls any function); 3: `constructor` (reaches `Function`).
+    private static let sinks = KeywordTable([
+        ("alert", 1), ("prompt", 1), ("confirm", 1), ("eval", 1), ("execscript", 1), ("settimeout", 1), ("setinterval", 1),
+        ("function", 1), ("fromcharcode", 1), ("atob", 1), ("globaleval", 1), ("navigate", 1), ("write", 1), ("writeln", 1),
+        ("call", 2), ("apply", 2), ("bind", 2), ("constructor", 3),
+    ])
+    /// Globals whose properties are the targets.
+    private static let globals = KeywordTable(["document", "window", "self", "top", "parent", "frames", "globalthis", "this",
+                                               "opener", "content", "location", "localstorage", "sessionstorage", "navigator"])
+    private static let targets = KeywordTable(["cookie", "domain", "location", "href", "innerhtml", "outerhtml", "localstorage",
+                                               "sessionstorage", "body", "referrer", "documenturi", "url", "createelement",
+                                               "alert", "eval", "write", "open", "opener", "origin"])
+
+    static func scan(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        let n = s.count
+        var i = 0
+        // The previous identifier (or bracketed string) and whether it was a global object.
+        var previous: Range<Int>? = nil
+        var previousIsGlobal = false
+        var member = false  // the next name is read as a property (after `.` or `[`)
+        while i < n {
+            let b = s[i]
+            if ByteClass.isSpace(b) { i += 1; continue }
+            if b == 0x2F, i + 1 < n, s[i + 1] == 0x2A {  // /* */
+                i += 2
+                while i + 1 < n && !(s[i] == 0x2A && s[i + 1] == 0x2F) { i += 1 }
+                i += 2
+                continue
+            }
+            var name: Range<Int>? = nil
+            var bracketed = false
+            if ByteClass.isWord(b) || b == 0x24 {
+                let start = i
+                while i < n && (ByteClass.isWord(s[i]) || s[i] == 0x24) { i += 1 }
+                name = start..<i
+            } else if b == 0x5B, let (folded, close) = concatenatedName(s, i) {  // ["al"+"ert"]
+                // The name is built from pieces: judge the whole, then go on after the bracket.
+                let whole = withUnsafeBytes(of: folded.bytes) { UnsafeRawBufferPointer(rebasing: $0[0..<folded.count]) }
+                var j = close
+                while j < n && (ByteClass.isSpace(s[j]) || commentAt(s, j)) { j = skipComment(s, j) }
+                if j < n, s[j] == 0x28 || s[j] == 0x60, sinks.lookup(whole, 0, whole.count) == 1 {
+                    report.add(XSSDetector.jsSink, s, i..<min(n, j + 30))
+                } else if previousIsGlobal, targets.contains(whole, 0, whole.count) {
+                    report.add(XSSDetector.domAccess, s, i..<min(n, close + 10))
+                }
+                i = close
+                member = false
+                previous = i..<i
+                previousIsGlobal = false
+                continue
+            } else if b == 0x5B {  // ["name"] or ['name']
+                var j = i + 1
+                while j < n && (ByteClass.isSpace(s[j]) || commentAt(s, j)) { j = skipComment(s, j) }
+                if j < n, s[j] == 0x22 || s[j] == 0x27 || s[j] == 0x60 {
+                    let q = s[j]
+                    let start = j + 1
+                    var k = start
+                    while k < n && s[k] != q && k - start < 40 { k += 1 }
+                    if k < n && s[k] == q {
+                        var close = k + 1
+                        while close < n && (ByteClass.isSpace(s[close]) || commentAt(s, close)) { close = skipComment(s, close) }
+                        if close < n && s[close] == 0x5D {
+                            name = start..<k
+                            bracketed = true
+                            i = close + 1
+                        }
+                    }
+                }
+                if name == nil { i += 1; member = false; previous = nil; continue }
+            } else {
+                // `(document/**/)["cookie"]`: a closing parenthesis keeps the name it wrapped.
+                if b == 0x2E { member = previous != nil } else if b != 0x29 { member = false; previous = nil; previousIsGlobal = false }
+                i += 1
+                continue
+            }
+            guard let name else { continue }
+            let isMember = member || bracketed
+            // What follows the name: a call `(`, a tagged template, or more member access.
+            var j = i
+            while j < n && (ByteClass.isSpace(s[j]) || commentAt(s, j)) { j = skipComment(s, j) }
+            let calls = j < n && (s[j] == 0x28 || s[j] == 0x60)
+            let adjacentCall = j == i && j < n && (s[j] == 0x28 || s[j] == 0x60)
+            if let sink = sinks.lookup(s, name.lowerBound, name.upperBound), calls {
+                switch sink {
+                case 1 where isMember || adjacentCall || s[j] == 0x60:
+                    report.add(XSSDetector.jsSink, s, (previous?.lowerBound ?? name.lowerBound)..<min(n, j + 30))
+                case 2 where s[j] == 0x60 && isMember:
+                    report.add(XSSDetector.jsSink, s, (previous?.lowerBound ?? name.lowerBound)..<min(n, j + 30))
+                case 3 where isMember:
+                    report.add(XSSDetector.jsSink, s, (previous?.lowerBound ?? name.lowerBound)..<min(n, j + 30))
+                default:
+                    break
+                }
+            }
+            if isMember, previousIsGlobal || bracketed, targets.contains(s, name.lowerBound, name.upperBound),
+               let previous, !(bracketed && !previousIsGlobal && !targets.contains(s, name.lowerBound, name.upperBound)) {
+                if previousIsGlobal || (bracketed && ByteClass.hasPrefix(s, at: name.lowerBound, "cookie")) {
+                    report.add(XSSDetector.domAccess, s, previous.lowerBound..<min(n, name.upperBound + 20))
+                }
+            }
+            previousIsGlobal = globals.contains(s, name.lowerBound, name.upperBound)
+            previous = name
+            member = false
+        }
+    }
+
+    /// Up to 32 lowercased bytes of a name, on the stack.
+    struct FoldedName {
+        var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var count = 0
+    }
+
+    /// `["al" + "ert"]`: two or more string literals joined by `+` inside brackets; returns the
+    /// joined name (lowercased) and the index after `]`.
+    private static func concatenatedName(_ s: UnsafeRawBufferPointer, _ open: Int) -> (FoldedName, Int)? {
+        var name = FoldedName()
+        var pieces = 0
+        var k = open + 1
+        let n = s.count
+        while k < n && k - open < 120 {
+            while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+            guard k < n, s[k] == 0x22 || s[k] == 0x27 || s[k] == 0x60 else { return nil }
+            let q = s[k]
+            k += 1
+            while k < n && s[k] != q {
+                guard name.count < 32 else { return nil }
+                let b = ByteClass.lower(s[k])
+                withUnsafeMutableBytes(of: &name.bytes) { $0[name.count] = b }
+                name.count += 1
+                k += 1
+            }
+            guard k < n else { return nil }
+            k += 1
+            pieces += 1
+            while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+            guard k < n else { return nil }
+            if s[k] == 0x5D { return pieces >= 2 ? (name, k + 1) : nil }
+            guard s[k] == 0x2B else { return nil }
+            k += 1
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private static func commentAt(_ s: UnsafeRawBufferPointer, _ i: Int) -> Bool {
+        i + 1 < s.count && s[i] == 0x2F && s[i + 1] == 0x2A
+    }
+
+    /// Past one space or one `/* */` comment at `i`.
+    private static func skipComment(_ s: UnsafeRawBufferPointer, _ i: Int) -> Int {
+        guard commentAt(s, i) else { return i + 1 }
+        var k = i + 2
+        while k + 1 < s.count && !(s[k] == 0x2A && s[k + 1] == 0x2F) { k += 1 }
+        return min(s.count, k + 2)
+    }
+}

@@ -1,0 +1,125 @@
+/// Path traversal and local file inclusion: reads the value as a path (both `/` and `\`
+/// separate segments, as on Windows), counts `..` segments (also `...` and `..;`), and looks
+/// for the files and directories attackers read: system files, credentials, dot-directories
+/// of version control and configuration, backups.
+enum PathDetector {
+    static let traversal = Rule("lfi.traversal", .lfi, .critical, "directory traversal (../../)")
+    static let singleTraversal = Rule("lfi.traversal-single", .lfi, .medium, "one parent-directory step (../)")
+    static let sensitiveFile = Rule("lfi.sensitive-file", .lfi, .critical, "system or credential file (/etc/passwd, win.ini, .git/)")
+    static let backupFile = Rule("lfi.backup-file", .lfi, .critical, "backup, dump, log or editor swap file")
+    static let nul = Rule("lfi.nul-byte", .lfi, .high, "NUL byte (truncates file names in C-based backends)")
+
+    /// 1: a file or directory that is sensitive on its own; 2: sensitive under `/etc`, `/proc`
+    /// and the like (see ``sensitiveParents``).
+    static let names = KeywordTable([
+        (".git", 1), (".svn", 1), (".hg", 1), (".bzr", 1), (".env", 1), (".htaccess", 1), (".htpasswd", 1), (".ssh", 1),
+        (".aws", 1), (".docker", 1), (".kube", 1), (".bash_history", 1), (".zsh_history", 1), (".bashrc", 1), (".profile", 1),
+        (".npmrc", 1), (".pypirc", 1), (".netrc", 1), (".pgpass", 1), (".my.cnf", 1), (".ds_store", 1), (".idea", 1),
+        (".vscode", 1), (".aiignore", 1), (".cursorignore", 1), (".gitconfig", 1), (".git-credentials", 1), (".DS_Store", 1),
+        ("id_rsa", 1), ("id_dsa", 1), ("id_ecdsa", 1), ("id_ed25519", 1), ("authorized_keys", 1), ("known_hosts", 1),
+        ("win.ini", 1), ("boot.ini", 1), ("system.ini", 1), ("web.config", 1), ("wp-config.php", 1), ("httpd.conf", 1),
+        ("php.ini", 1), ("my.cnf", 1), ("my.ini", 1), ("nginx.conf", 1), ("apache2.conf", 1), ("sam", 2), ("system32", 1),
+        ("passwd", 2), ("shadow", 2), ("group", 2), ("hosts", 2), ("issue", 2), ("motd", 2), ("crontab", 2), ("sudoers", 2),
+        ("fstab", 2), ("environ", 2), ("cmdline", 2), ("self", 2), ("version", 2), ("mounts", 2), ("cpuinfo", 2),
+        ("hostname", 2), ("resolv.conf", 2), ("master.passwd", 1), ("class", 2), ("kcore", 2), ("config", 2),
+    ])
+    static let sensitiveParents = KeywordTable(["etc", "proc", "sys", "windows", "winnt", "boot", "root", "var", "log", "private"])
+    static let backupExtensions = KeywordTable(["bak", "old", "orig", "swp", "swo", "save", "sql", "backup", "tmp", "dump", "sqlite", "db", "log"])
+
+    static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
+        let n = s.count
+        guard n >= 2 else { return }
+        var ups = 0
+        var firstUp = -1
+        var segmentStart = 0
+        var parent: Range<Int>? = nil
+        var separators = 0
+        var i = 0
+        while i <= n {
+            if i < n && s[i] == 0 { report.add(nul, s, max(0, i - 20)..<min(n, i + 20)) }
+            // A space ends a path too (`dd if=/etc/passwd of=...`): the next word starts afresh.
+            let space = i < n && (s[i] == 0x20 || s[i] == 0x09)
+            if i == n || s[i] == 0x2F || s[i] == 0x5C || space {
+                let segment = trimmed(s, segmentStart, i)
+                // `..` is a parent step only next to a separator: an ellipsis in prose is not.
+                let slashBefore = segmentStart > 0 && (s[segmentStart - 1] == 0x2F || s[segmentStart - 1] == 0x5C)
+                if isDotDot(s, segment), slashBefore || (i < n && !space) {
+                    ups += 1
+                    if firstUp < 0 { firstUp = segment.lowerBound }
+                }
+                if !segment.isEmpty {
+                    judgeSegment(s, segment, parent: parent, separated: separators > 0 || (i < n && !space), ctx, &report)
+                    parent = space ? nil : segment
+                }
+                if i < n && !space { separators += 1 }
+                segmentStart = i + 1
+            }
+            i += 1
+        }
+        if ups >= 2 {
+            report.add(traversal, s, firstUp..<min(n, firstUp + 60))
+        } else if ups == 1, separators > 0 {
+            report.add(singleTraversal, s, firstUp..<min(n, firstUp + 60))
+        }
+    }
+
+    /// `..`, `...`, `..;` and `.. ` count as parent steps (servers strip the rest).
+    private static func isDotDot(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> Bool {
+        guard r.count >= 2, s[r.lowerBound] == 0x2E, s[r.lowerBound + 1] == 0x2E else { return false }
+        for k in r where s[k] != 0x2E && s[k] != 0x3B && s[k] != 0x20 { return false }
+        return true
+    }
+
+    private static func trimmed(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Range<Int> {
+        var (a, b) = (start, end)
+        while a < b && ByteClass.isSpace(s[a]) { a += 1 }
+        while b > a && (ByteClass.isSpace(s[b - 1]) || s[b - 1] == 0) { b -= 1 }
+        return a..<b
+    }
+
+    private static func judgeSegment(_ s: UnsafeRawBufferPointer, _ segment: Range<Int>, parent: Range<Int>?,
+                                     separated: Bool, _ ctx: ValueContext, _ report: inout Report) {
+        // Windows drive paths `c:` as a parent, `name::$DATA` streams.
+        var end = segment.upperBound
+        for k in segment where s[k] == 0x3F || s[k] == 0x23 || s[k] == 0x26 { end = k; break }  // stop at ?#&
+        guard end > segment.lowerBound else { return }
+        if let kind = names.lookup(s, segment.lowerBound, end) {
+            if kind == 1 && (separated || s[segment.lowerBound] == 0x2E || ctx.source == .path || ByteClass.contains(UnsafeRawBufferPointer(rebasing: s[segment]), 0x2E)) {
+                report.add(sensitiveFile, s, (parent?.lowerBound ?? segment.lowerBound)..<end)
+            } else if kind == 2, let parent, sensitiveParents.contains(s, parent.lowerBound, parent.upperBound) {
+                report.add(sensitiveFile, s, parent.lowerBound..<end)
+            }
+            return
+        }
+        // Under /proc every entry describes the running process or machine.
+        if let parent, parent.count == 4, ByteClass.hasPrefix(s, at: parent.lowerBound, "proc"), parent.lowerBound > 0,
+           s[parent.lowerBound - 1] == 0x2F {
+            report.add(sensitiveFile, s, parent.lowerBound..<end)
+            return
+        }
+        // A dot-directory or dotfile in the URL path (`/.cline/rules.md`, `/.env`): tool configuration and
+        // secrets, never content; `.well-known` is the one public dot-directory.
+        if ctx.source == .path, s[segment.lowerBound] == 0x2E, segment.count > 1, ByteClass.isAlpha(s[segment.lowerBound + 1]),
+           !ByteClass.hasPrefix(s, at: segment.lowerBound, ".well-known") {
+            report.add(sensitiveFile, s, segment.lowerBound..<end)
+            return
+        }
+        // `backup.sql.zip`, `index.php.bak`, `.config.swp`, `file~`: copies the server would hand out as text.
+        guard ctx.source == .path || separated else { return }
+        if s[end - 1] == 0x7E, end - segment.lowerBound > 2 { report.add(backupFile, s, segment.lowerBound..<end); return }
+        var extEnd = end
+        var k = end - 1
+        var dots = 0
+        while k > segment.lowerBound && dots < 3 {
+            if s[k] == 0x2E {
+                if backupExtensions.contains(s, k + 1, extEnd) {
+                    report.add(backupFile, s, segment.lowerBound..<end)
+                    return
+                }
+                extEnd = k
+                dots += 1
+            }
+            k -= 1
+        }
+    }
+}

@@ -1,0 +1,430 @@
+/// SQL injection: tokenizes the value three ways (as a bare expression, and as the rest of a
+/// `'`- or `"`-quoted string it was pasted into) and looks for syntax that only makes sense as
+/// SQL: a quote closed and followed by SQL, UNION SELECT, stacked statements, boolean
+/// tautologies, calls of SQL functions, catalog names, comments splitting keywords.
+enum SQLDetector {
+    static let union = Rule("sqli.union", .sqli, .critical, "UNION SELECT")
+    static let selectFrom = Rule("sqli.select", .sqli, .critical, "SELECT ... FROM or SELECT of a function")
+    static let statement = Rule("sqli.statement", .sqli, .critical, "SQL statement (DROP TABLE, INSERT INTO, EXEC, WAITFOR ...)")
+    static let stacked = Rule("sqli.stacked", .sqli, .critical, "stacked query after ';'")
+    static let tautology = Rule("sqli.tautology", .sqli, .critical, "boolean condition injected (OR 1=1)")
+    static let quoteBreak = Rule("sqli.quote-break", .sqli, .critical, "string closed and followed by SQL")
+    static let quoteOperator = Rule("sqli.quote-operator", .sqli, .high, "string closed and followed by an operator")
+    static let dangerousCall = Rule("sqli.function", .sqli, .critical, "call of a SQL time, file or metadata function")
+    static let functionCall = Rule("sqli.function-call", .sqli, .critical, "call of a SQL function")
+    static let functionCallSpaced = Rule("sqli.function-call-spaced", .sqli, .low, "SQL function name, a space, then '(' (or an empty call)")
+    static let systemObject = Rule("sqli.catalog", .sqli, .critical, "SQL catalog, system table or procedure")
+    static let executableComment = Rule("sqli.mysql-comment", .sqli, .critical, "MySQL executable comment /*!")
+    static let commentObfuscation = Rule("sqli.comment-split", .sqli, .critical, "comment between SQL keywords")
+    static let clause = Rule("sqli.clause", .sqli, .high, "SQL clause (HAVING COUNT(, ORDER BY n, CASE WHEN, INTO OUTFILE)")
+    static let strongClause = Rule("sqli.clause-fragment", .sqli, .critical, "SQL clause fragment (HAVING 1=, ) AS x FROM, ORDER BY 1, FROM `t` WHERE)")
+    static let strongComparison = Rule("sqli.comparison-fragment", .sqli, .critical, "SQL comparison keyword after a closed expression (')like(')")
+    static let literalTautology = Rule("sqli.literal-equality", .sqli, .critical, "comparison of two equal literals (1=1, 42<=>42)")
+    static let numberSyntax = Rule("sqli.number-syntax", .sqli, .critical, "number written as an identifier prefix (1.e(...)), a MySQL parser trick")
+    static let comparison = Rule("sqli.comparison", .sqli, .high, "SQL comparison keyword on literals")
+    static let castOperator = Rule("sqli.cast", .sqli, .high, "PostgreSQL cast '::type'")
+    static let castLiteral = Rule("sqli.cast-literal", .sqli, .critical, "PostgreSQL cast of a literal ('...'::jsonb)")
+    static let values = Rule("sqli.values", .sqli, .critical, "VALUES list of literals")
+    static let globalVariable = Rule("sqli.variable", .sqli, .high, "SQL server variable @@name")
+
+    static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, tokens: inout [SQLToken], _ report: inout Report) {
+        guard s.count >= 2 else { return }
+        SQLTokenizer.tokenize(s, quote: nil, into: &tokens)
+        analyze(s, tokens, &report)
+        for quote: UInt8 in [0x27, 0x22] where ByteClass.contains(s, quote) && !opensQuotation(s, quote) {
+            SQLTokenizer.tokenize(s, quote: quote, into: &tokens)
+            analyze(s, tokens, &report)
+        }
+    }
+
+    /// Prose that quotes (`stated as 'User Authentication'`): the first quote follows a space
+    /// and precedes a letter, so it opens a quotation rather than closing an injected string.
+    static func opensQuotation(_ s: UnsafeRawBufferPointer, _ quote: UInt8) -> Bool {
+        var i = 0
+        while i < s.count && s[i] != quote { i += 1 }
+        guard i > 0, i + 1 < s.count else { return false }
+        return ByteClass.isSpace(s[i - 1]) && ByteClass.isAlpha(s[i + 1])
+    }
+
+    // MARK: Token stream analysis
+
+    /// Index of the next token after `i` that is not a comment (tokens.count at the end).
+    @inline(__always)
+    static func next(_ t: [SQLToken], _ i: Int) -> Int {
+        var j = i + 1
+        while j < t.count && t[j].kind == .comment { j += 1 }
+        return j
+    }
+
+    static func isWord(_ t: [SQLToken], _ i: Int, _ flag: UInt8) -> Bool {
+        i < t.count && t[i].kind == .word && SQLKeywords.has(t[i].keyword, flag)
+    }
+
+    static func word(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ lowercased: StaticString) -> Bool {
+        guard i < t.count, t[i].kind == .word, Int(t[i].end - t[i].start) == lowercased.utf8CodeUnitCount else { return false }
+        return ByteClass.hasPrefix(s, at: Int(t[i].start), lowercased)
+    }
+
+    static func kind(_ t: [SQLToken], _ i: Int) -> SQLToken.Kind? { i < t.count ? t[i].kind : nil }
+
+    static func range(_ t: [SQLToken], _ i: Int, _ j: Int) -> Range<Int> {
+        Int(t[i].start)..<Int(t[min(j, t.count - 1)].end)
+    }
+
+    /// An operand of a comparison: literal, identifier, variable, or a parenthesis.
+    static func isOperand(_ t: [SQLToken], _ i: Int) -> Bool {
+        guard i < t.count else { return false }
+        switch t[i].kind {
+        case .number, .string, .variable, .openParen, .quoteBreak: return true
+        case .word: return !SQLKeywords.has(t[i].keyword, SQLKeywords.logical | SQLKeywords.comparison)
+        default: return false
+        }
+    }
+
+    static func isComparison(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int) -> Bool {
+        guard i < t.count else { return false }
+        if t[i].kind == .word { return SQLKeywords.has(t[i].keyword, SQLKeywords.comparison) }
+        guard t[i].kind == .op else { return false }
+        let b = s[Int(t[i].start)]
+        return b == 0x3D || b == 0x3C || b == 0x3E || (b == 0x21 && t[i].end - t[i].start > 1)
+    }
+
+    /// A comment within the next 16 tokens (bounded, so the analysis stays linear).
+    static func hasComment(_ t: [SQLToken], after i: Int) -> Bool {
+        var j = i + 1
+        while j < t.count && j - i <= 16 { if t[j].kind == .comment { return true }; j += 1 }
+        return false
+    }
+
+    /// PostgreSQL type names a `::` cast names (an IPv6 `fe80::1` is not a cast).
+    static let castTypes = KeywordTable(["int", "int2", "int4", "int8", "integer", "bigint", "smallint", "text", "json", "jsonb",
+                                         "varchar", "char", "numeric", "decimal", "bool", "boolean", "date", "time", "timestamp",
+                                         "timestamptz", "interval", "regclass", "regproc", "oid", "bytea", "float", "float4",
+                                         "float8", "real", "uuid", "inet", "cidr", "xml", "money", "bit", "name"])
+
+    static func analyze(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ report: inout Report) {
+        var previous = -1  // previous non-comment token
+        for i in 0..<t.count {
+            let token = t[i]
+            switch token.kind {
+            case .quoteBreak:
+                quoteBreak(s, t, i, &report)
+            case .executableComment:
+                report.add(executableComment, s, range(t, i, i + 2))
+            case .comment:
+                if previous >= 0, t[previous].kind == .word, t[previous].keyword != 0, isWord(t, next(t, i), 0xFF),
+                   !SQLKeywords.has(t[previous].keyword, SQLKeywords.english) || !SQLKeywords.has(t[next(t, i)].keyword, SQLKeywords.english) {
+                    report.add(commentObfuscation, s, range(t, previous, next(t, i)))
+                }
+            case .variable:
+                if token.end - token.start > 3, s[Int(token.start) + 1] == 0x40, ByteClass.isAlpha(s[Int(token.start) + 2]) {
+                    report.add(globalVariable, s, range(t, i, i))
+                }
+            case .op:
+                // `::type` after a value: PostgreSQL casts are never prose.
+                let length = Int(token.end) - Int(token.start)
+                if length == 2, s[Int(token.start)] == 0x3A, s[Int(token.start) + 1] == 0x3A, kind(t, i + 1) == .word, previous >= 0,
+                   castTypes.contains(s, Int(t[i + 1].start), Int(t[i + 1].end)) {
+                    // Casting a literal, or a metadata function (`current_user::int`), is SQL written by the client.
+                    let literal = t[previous].kind == .string || t[previous].kind == .number || t[previous].kind == .quoteBreak
+                        || (t[previous].kind == .word && SQLKeywords.has(t[previous].keyword, SQLKeywords.dangerousFunction))
+                    report.add(literal ? castLiteral : castOperator, s, range(t, previous, i + 1))
+                }
+                // `||` and `&&` connect conditions like OR and AND.
+                if length == 2, s[Int(token.start)] == 0x7C && s[Int(token.start) + 1] == 0x7C
+                    || s[Int(token.start)] == 0x26 && s[Int(token.start) + 1] == 0x26 {
+                    logical(s, t, i, previous: previous, &report)
+                }
+            case .word:
+                word(s, t, i, previous: previous, &report)
+            case .number:
+                number(s, t, i, &report)
+            default:
+                break
+            }
+            if token.kind != .comment { previous = i }
+        }
+    }
+
+    /// `1=1`, `42<=>42`; `1.e(` and `1.e.tables` (MySQL reads `1.e` as a number glued to
+    /// the next token).
+    static func number(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) {
+        let token = t[i]
+        let length = Int(token.end) - Int(token.start)
+        let k = next(t, i)
+        if ByteClass.lower(s[Int(token.end) - 1]) == 0x65, length >= 2, k < t.count, t[k].start == token.end,
+           t[k].kind == .openParen || t[k].kind == .dot {
+            report.add(numberSyntax, s, range(t, i, k))
+        }
+        guard k < t.count, t[k].kind == .op else { return }
+        let o = s[Int(t[k].start)]
+        let opLength = Int(t[k].end) - Int(t[k].start)
+        let equality = (opLength <= 2 && o == 0x3D) || (opLength == 3 && o == 0x3C)
+        let rhs = next(t, k)
+        guard equality, rhs < t.count, t[rhs].kind == .number, Int(t[rhs].end) - Int(t[rhs].start) == length else { return }
+        for d in 0..<length where s[Int(token.start) + d] != s[Int(t[rhs].start) + d] { return }
+        report.add(literalTautology, s, range(t, i, rhs))
+    }
+
+    static func quoteBreak(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) {
+        var j = next(t, i)
+        // `')` closes a parenthesised expression too.
+        while kind(t, j) == .closeParen { j = next(t, j) }
+        let commentFollows = j > i + 1 && t[i + 1].kind == .comment
+        guard j < t.count else {
+            if commentFollows { report.add(quoteBreak, s, range(t, i, i + 1)) }
+            return
+        }
+        let after = t[j]
+        switch after.kind {
+        case .semicolon:
+            report.add(quoteBreak, s, range(t, i, j + 1))
+        case .word where after.keyword != 0:
+            let k = after.keyword
+            let called = kind(t, next(t, j)) == .openParen
+            let onlyFunction = k & ~(SQLKeywords.function | SQLKeywords.english) == 0
+            if onlyFunction && !called {
+                // A word that is only a function name (`user`, `left`) is prose unless called.
+            } else if !SQLKeywords.has(k, SQLKeywords.english) || SQLKeywords.has(k, SQLKeywords.dangerousFunction | SQLKeywords.systemObject) {
+                report.add(quoteBreak, s, range(t, i, j + 1))
+            } else if SQLKeywords.has(k, SQLKeywords.logical) {
+                // `' or 1=1`, `' and sleep(`, `'or'a`, `' or true--`: an operand that is code, not prose.
+                let o = next(t, j)
+                if isOperand(t, o) && t[o].kind != .word || isWord(t, o, SQLKeywords.clause | SQLKeywords.logical)
+                    || (isOperand(t, o) && (isComparison(s, t, next(t, o)) || kind(t, next(t, o)) == .openParen))
+                    || hasComment(t, after: j) {
+                    report.add(quoteBreak, s, range(t, i, o))
+                }
+            } else if isCodeFollowing(s, t, j) || hasComment(t, after: j) {
+                report.add(quoteBreak, s, range(t, i, j + 2))
+            }
+        case .op:
+            if hasComment(t, after: j) || isOperand(t, next(t, j)) && kind(t, next(t, j)) != .word {
+                report.add(quoteBreak, s, range(t, i, j + 1))
+            } else if j + 1 < t.count {
+                report.add(quoteOperator, s, range(t, i, j + 1))
+            }
+        case .comment:
+            report.add(quoteBreak, s, range(t, i, j))
+        case .comma where isOperand(t, next(t, j)) && kind(t, next(t, j)) != .word:
+            report.add(quoteOperator, s, range(t, i, next(t, j)))
+        default:
+            if commentFollows { report.add(quoteBreak, s, range(t, i, i + 1)) }
+        }
+    }
+
+    /// After an English-looking keyword: is the next token code (a literal, an operator, a call)?
+    static func isCodeFollowing(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ j: Int) -> Bool {
+        let k = next(t, j)
+        guard k < t.count else { return false }
+        switch t[k].kind {
+        case .number, .op, .openParen, .semicolon, .variable, .executableComment, .quoteBreak: return true
+        case .word: return t[k].keyword != 0 && !SQLKeywords.has(t[k].keyword, SQLKeywords.english)
+        default: return false
+        }
+    }
+
+    static func word(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, previous: Int, _ report: inout Report) {
+        let k = t[i].keyword
+        let n1 = next(t, i)
+        let callFollows = kind(t, n1) == .openParen && s[Int(t[n1].start)] == 0x28
+        if SQLKeywords.has(k, SQLKeywords.systemObject) {
+            // `mysql` is also a product name: only its qualified tables (mysql.user) count.
+            if !word(s, t, i, "mysql") || kind(t, n1) == .dot {
+                report.add(systemObject, s, range(t, i, n1))
+            }
+        }
+        if callFollows {
+            if SQLKeywords.has(k, SQLKeywords.dangerousFunction) {
+                report.add(dangerousCall, s, range(t, i, n1))
+            } else if SQLKeywords.has(k, SQLKeywords.function) {
+                let adjacent = t[n1].start == t[i].end
+                // `now()` with nothing inside is also how FHIRPath and spreadsheet formulas read.
+                let inside = next(t, n1)
+                // `count(s)`, `dose(s)`: the plural notation of prose.
+                let plural = inside < t.count && t[inside].kind == .word && kind(t, next(t, inside)) == .closeParen
+                    && (t[inside].end - t[inside].start == 1 && ByteClass.lower(s[Int(t[inside].start)]) == 0x73
+                        || t[inside].end - t[inside].start == 2 && ByteClass.hasPrefix(s, at: Int(t[inside].start), "es"))
+                let empty = kind(t, inside) == .closeParen || plural
+                if adjacent && !empty {
+                    report.add(functionCall, s, range(t, i, n1))
+                } else {
+                    report.add(functionCallSpaced, s, range(t, i, n1))
+                }
+            }
+        }
+        guard k != 0 else { return }
+        if word(s, t, i, "union") {
+            var j = n1
+            if word(s, t, j, "all") || word(s, t, j, "distinct") { j = next(t, j) }
+            while kind(t, j) == .openParen { j = next(t, j) }
+            if word(s, t, j, "select") || (j > n1 && (j >= t.count || t[j].kind != .word)) { report.add(union, s, range(t, i, j)) }
+            return
+        }
+        if word(s, t, i, "select") {
+            var j = n1
+            var steps = 0
+            if isWord(t, j, SQLKeywords.dangerousFunction) || (isWord(t, j, SQLKeywords.function) && kind(t, next(t, j)) == .openParen)
+                || word(s, t, j, "distinct") {
+                report.add(selectFrom, s, range(t, i, next(t, j)))
+                return
+            }
+            // A select list: items separated by commas (`a, b`, `*`, `f(x)`, `t.c`, `x AS y`); two
+            // plain words in a row ("select the best option from") are prose.
+            var previousWasPlainWord = false
+            while j < t.count && steps < 8 {
+                if word(s, t, j, "from") && next(t, j) < t.count { report.add(selectFrom, s, range(t, i, next(t, j))); return }
+                if t[j].kind == .semicolon { break }
+                let plainWord = t[j].kind == .word && t[j].keyword == 0 && s[Int(t[j].start)] != 0x60
+                if plainWord && previousWasPlainWord { break }
+                previousWasPlainWord = plainWord
+                j = next(t, j)
+                steps += 1
+            }
+            if previous >= 0, t[previous].kind == .semicolon || t[previous].kind == .openParen {
+                report.add(stacked, s, range(t, previous, n1))
+            }
+            return
+        }
+        if SQLKeywords.has(k, SQLKeywords.statement) {
+            if previous >= 0, t[previous].kind == .semicolon, n1 < t.count {
+                report.add(stacked, s, range(t, previous, n1))
+            }
+            statementShape(s, t, i, &report)
+            return
+        }
+        if SQLKeywords.has(k, SQLKeywords.logical), !word(s, t, i, "not") {
+            logical(s, t, i, previous: previous, &report)
+            return
+        }
+        clauseShape(s, t, i, previous: previous, &report)
+    }
+
+    /// `1 or 1=1`, `x' or 'a'='a'`, `9999 or true`, and a value that starts with a connective
+    /// (`AND deleted = 0)`, `or 88`, `|| langCode ==`): injected into a numeric or boolean context.
+    static func logical(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, previous: Int, _ report: inout Report) {
+        let o = next(t, i)
+        let after = next(t, o)
+        let literalBefore = previous >= 0 && [.number, .string, .closeParen, .quoteBreak].contains(t[previous].kind)
+        // The value's first token, or the first after `name=` (a pair whose `=` was encoded).
+        var atStart = previous < 0
+        if previous == 0 { atStart = t[0].kind == .openParen }
+        // In a path each segment is a value of its own: `/post/OR 1=1`.
+        if previous >= 0, t[previous].kind == .op, t[previous].end - t[previous].start == 1, s[Int(t[previous].start)] == 0x2F,
+           Int(t[previous].end) == Int(t[i].start) { atStart = true }
+        if previous == 1 && t[0].kind == .word && t[1].kind == .op {
+            let length = Int(t[1].end) - Int(t[1].start)
+            atStart = length == 1 && s[Int(t[1].start)] == 0x3D
+        }
+        let boolean = word(s, t, o, "true") || word(s, t, o, "false") || word(s, t, o, "null")
+        // `status in {...}` after a string is how query languages (FHIRPath) read: an identifier
+        // operand needs a symbolic comparison to count.
+        let identifier = o < t.count && t[o].kind == .word && t[o].keyword == 0
+        let symbolic = after < t.count && t[after].kind == .op
+        let compared = isComparison(s, t, after) && (!identifier || symbolic)
+        if literalBefore && isOperand(t, o) && (compared || boolean) {
+            report.add(tautology, s, range(t, previous, after))
+            return
+        }
+        guard atStart, o < t.count, isOperand(t, o) || boolean else { return }
+        var shaped = after >= t.count || isComparison(s, t, after)
+        if !shaped { shaped = [.op, .closeParen, .semicolon].contains(t[after].kind) }
+        // `&&(l=!0)`, `and (x = 1`: a parenthesised condition opened right after the connective.
+        if !shaped, t[o].kind == .openParen, isOperand(t, after), isComparison(s, t, next(t, after)) || kind(t, next(t, after)) == .op {
+            shaped = true
+        }
+        if !shaped { shaped = after > o + 1 && t[o + 1].kind == .comment }
+        // The operand must not be a plain word at the very end ("or else" is prose).
+        if shaped && (t[o].kind != .word || after < t.count || boolean) {
+            report.add(tautology, s, range(t, i, after))
+        }
+    }
+
+    /// The second word that makes a statement keyword a statement: DROP TABLE, INSERT INTO...
+    static func statementShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) {
+        let j = next(t, i)
+        guard j < t.count else { return }
+        let splitByComment = j > i + 1
+        let shaped: Bool
+        if word(s, t, i, "insert") || word(s, t, i, "replace") {
+            shaped = word(s, t, j, "into")
+        } else if word(s, t, i, "delete") {
+            shaped = word(s, t, j, "from")
+        } else if word(s, t, i, "drop") || word(s, t, i, "create") || word(s, t, i, "alter") || word(s, t, i, "truncate") {
+            shaped = word(s, t, j, "table") || word(s, t, j, "database") || word(s, t, j, "function") || word(s, t, j, "procedure")
+                || word(s, t, j, "user") || word(s, t, j, "view") || word(s, t, j, "trigger") || word(s, t, j, "schema") || word(s, t, j, "index")
+                || (t[j].kind == .word && (kind(t, next(t, j)) == .semicolon || hasComment(t, after: j)))
+        } else if word(s, t, i, "exec") || word(s, t, i, "execute") {
+            shaped = t[j].kind == .variable || t[j].kind == .openParen || word(s, t, j, "immediate") || isWord(t, j, SQLKeywords.systemObject)
+                || (t[j].kind == .word && kind(t, next(t, j)) == .semicolon)
+        } else if word(s, t, i, "declare") {
+            shaped = t[j].kind == .variable
+        } else if word(s, t, i, "waitfor") {
+            shaped = word(s, t, j, "delay") || word(s, t, j, "time")
+        } else if word(s, t, i, "update") {
+            shaped = t[j].kind == .word && word(s, t, next(t, j), "set")
+        } else if word(s, t, i, "set") {
+            shaped = t[j].kind == .variable
+        } else if word(s, t, i, "shutdown") {
+            shaped = t[j].kind == .semicolon || word(s, t, j, "with")
+        } else if word(s, t, i, "load") {
+            shaped = word(s, t, j, "data")
+        } else {
+            shaped = false
+        }
+        if shaped || (splitByComment && t[j].kind == .word) { report.add(statement, s, range(t, i, j)) }
+    }
+
+    /// HAVING COUNT(...), HAVING 1=
+    static func havingShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ j: Int) -> Bool {
+        if isWord(t, j, SQLKeywords.function | SQLKeywords.dangerousFunction) && kind(t, next(t, j)) == .openParen { return true }
+        return isOperand(t, j) && t[j].kind != .word && isComparison(s, t, next(t, j))
+    }
+
+    /// FROM table [. table] WHERE/LIMIT/ORDER/GROUP/JOIN: critical with a quoted table or a condition.
+    static func fromShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ j: Int, _ report: inout Report) {
+        var k = next(t, j)
+        if kind(t, k) == .dot { k = next(t, next(t, k)) }
+        guard word(s, t, k, "where") || word(s, t, k, "limit") || word(s, t, k, "join") || word(s, t, k, "order")
+                || word(s, t, k, "group") else { return }
+        let quoted = s[Int(t[j].start)] == 0x60
+        let condition = word(s, t, k, "where") && isComparison(s, t, next(t, next(t, k)))
+        report.add(quoted || condition ? strongClause : clause, s, range(t, i, k))
+    }
+
+    /// Clauses that appear in injected fragments: HAVING COUNT(, ORDER BY 1, CASE WHEN, INTO OUTFILE, LIKE '...
+    static func clauseShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, previous: Int, _ report: inout Report) {
+        let j = next(t, i)
+        if word(s, t, i, "into"), word(s, t, j, "outfile") || word(s, t, j, "dumpfile") {
+            report.add(statement, s, range(t, i, j))
+        } else if word(s, t, i, "having"), havingShape(s, t, j) {
+            report.add(strongClause, s, range(t, i, next(t, j)))
+        } else if word(s, t, i, "from"), j < t.count, t[j].kind == .word, t[j].keyword == 0 || s[Int(t[j].start)] == 0x60 {
+            fromShape(s, t, i, j, &report)
+        } else if word(s, t, i, "order") || word(s, t, i, "group"), word(s, t, j, "by") {
+            let o = next(t, j)
+            var shaped = o >= t.count || t[o].kind == .number
+            if !shaped && t[o].kind == .word {
+                let following = kind(t, next(t, o))
+                shaped = s[Int(t[o].start)] == 0x60 || following == .openParen || following == .comma
+            }
+            if shaped { report.add(strongClause, s, range(t, i, o)) }
+        } else if word(s, t, i, "values"), kind(t, j) == .openParen, [.string, .number].contains(kind(t, next(t, j))),
+                  kind(t, next(t, next(t, j))) == .comma || kind(t, next(t, next(t, j))) == .closeParen {
+            report.add(values, s, range(t, i, next(t, next(t, j))))
+        } else if word(s, t, i, "case"), word(s, t, j, "when") {
+            report.add(clause, s, range(t, i, j))
+        } else if word(s, t, i, "when"), previous >= 0, t[previous].kind == .closeParen || t[previous].kind == .quoteBreak,
+                  isOperand(t, j), word(s, t, next(t, j), "then") {
+            report.add(clause, s, range(t, i, next(t, j)))
+        } else if SQLKeywords.has(t[i].keyword, SQLKeywords.comparison), previous >= 0,
+                  [.number, .string, .closeParen, .quoteBreak].contains(t[previous].kind) || (word(s, t, i, "like") && t[previous].kind == .word),
+                  j < t.count, [.number, .string, .openParen, .quoteBreak].contains(t[j].kind) || word(s, t, j, "null") {
+            let closed = t[previous].kind == .closeParen || t[previous].kind == .quoteBreak
+            report.add(closed ? strongComparison : comparison, s, range(t, previous, j))
+        } else if word(s, t, i, "as"), previous >= 0, [.closeParen, .number, .string].contains(t[previous].kind) || s[Int(t[previous].start)] == 0x60,
+                  j < t.count, t[j].kind == .word || t[j].kind == .string, word(s, t, next(t, j), "from") {
+            report.add(strongClause, s, range(t, previous, next(t, j)))
+        }
+    }
+}

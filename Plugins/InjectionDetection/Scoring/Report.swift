@@ -1,0 +1,68 @@
+/// The findings of one request and their anomaly score, with exclusions applied as they are
+/// added. Only findings allocate (their field name and fragment); clean values never do.
+struct Report {
+    static let fragmentLimit = 120
+
+    private(set) var findings: [Finding] = []
+    /// The anomaly score: the highest sum of weights over the findings of one field. Weak
+    /// signals add up where they meet (`' or` and `--` in one value), not across a large
+    /// document where unrelated prose fields each look a little like code.
+    private(set) var score = 0
+    let exclusions: [Exclusion]
+    let route: String?
+    /// The field being scanned; its name bytes are only valid during that scan.
+    var source: FieldSource = .path
+    var fieldName: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+
+    init(exclusions: [Exclusion], route: String?) {
+        self.exclusions = exclusions
+        self.route = route
+    }
+
+    /// The highest-weighing finding (the first of equals): what the event is named after.
+    var top: Finding? {
+        findings.max { $0.rule.severity < $1.rule.severity }
+    }
+
+    /// Records `rule` for the current field, `value[range]` being what matched. A rule counts
+    /// once per field.
+    mutating func add(_ rule: Rule, _ value: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        let field = currentField()
+        if findings.contains(where: { $0.rule == rule && $0.field == field }) { return }
+        if exclusions.contains(where: { $0.silences(rule.detector, field: field, route: route) }) { return }
+        let fragment = source == .cookie ? "[redacted]" : Report.safeFragment(value, range)
+        findings.append(Finding(rule: rule, field: field, fragment: fragment))
+        var fieldScore = 0
+        for finding in findings where finding.field == field { fieldScore += finding.rule.severity.rawValue }
+        score = max(score, fieldScore)
+    }
+
+    func currentField() -> String {
+        var field = String(describing: source.label)
+        if source != .path || fieldName.count > 0 {
+            field += ":"
+            let name = String(decoding: fieldName.prefix(100), as: UTF8.self)
+            field += source == .header ? name.lowercased() : name
+        }
+        return field
+    }
+
+    /// Up to ``fragmentLimit`` bytes from the start of the match, with controls and quotes
+    /// escaped so the fragment is printable and cannot break a log line.
+    static func safeFragment(_ value: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        let start = max(0, min(range.lowerBound, value.count))
+        let end = min(value.count, start + fragmentLimit, max(range.upperBound, start + 40))
+        var out: [UInt8] = []
+        out.reserveCapacity(end - start)
+        for b in value[start..<end] {
+            if b < 0x20 || b == 0x7F {
+                out.append(contentsOf: [0x5C, 0x78, hex(b >> 4), hex(b & 0xF)])  // \xNN
+            } else {
+                out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
+}
