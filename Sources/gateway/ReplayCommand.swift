@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GatewayHTTP
 
 /// `gateway replay FILE --config PATH`: runs recorded requests (JSONL, the format of the
 /// injection corpora) through the configured pipeline in-process, and prints each verdict and
@@ -139,21 +140,7 @@ enum ReplayRequest {
 
     /// Go's url.QueryUnescape: nil on an invalid escape.
     static func goQueryUnescape(_ s: String) -> String? {
-        let bytes = Array(s.utf8)
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "%") {
-                guard i + 2 < bytes.count, let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) else { return nil }
-                out.append(hi << 4 | lo)
-                i += 3
-            } else {
-                out.append(b == UInt8(ascii: "+") ? 0x20 : b)
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        FormFields.percentDecoded(s.utf8, plusIsSpace: true).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Python's quote_plus(s, safe=""): unreserved bytes kept, space as `+`, the rest %HH.
@@ -171,14 +158,5 @@ enum ReplayRequest {
             }
         }
         return out
-    }
-
-    private static func hex(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - 48
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - 87
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - 55
-        default: nil
-        }
     }
 }
