@@ -1,3 +1,4 @@
+import GatewayConfig
 import GatewayHTTP
 import Testing
 @testable import GatewayCore

@@ -1,3 +1,4 @@
+import GatewayConfig
 import GatewayHTTP
 
 /// What a request phase decides.
@@ -67,24 +68,4 @@ public struct LocalResponse: Sendable {
         let body = #"{"error":{"status":\#(status),"message":"\#(jsonEscaped(text))","request_id":"\#(jsonEscaped(requestID))"}}"#
         return LocalResponse(status: status, headers: headers, body: Array(body.utf8) + [0x0A], closeConnection: closeConnection)
     }
-}
-
-/// Escapes a string for a JSON string literal.
-func jsonEscaped(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
 }
