@@ -1,3 +1,4 @@
+import GatewayConfig
 import GatewayCore
 import GatewayTesting
 @testable import InjectionDetection
@@ -35,7 +36,7 @@ func blocksQuery(_ value: String, _ tester: FilterTester = defaultTester) -> Boo
 
 /// Blocked as a JSON string value (escaped as a JSON encoder would).
 func blocksJSON(_ value: String, key: String = "note", _ tester: FilterTester = defaultTester) -> Bool {
-    judge(tester, "POST", "/api", headers: [("Content-Type", "application/json")], body: #"{"\#(key)": "\#(jsonEscape(value))"}"#).blocked
+    judge(tester, "POST", "/api", headers: [("Content-Type", "application/json")], body: #"{"\#(key)": "\#(jsonEscaped(value))"}"#).blocked
 }
 
 /// Every byte but unreserved ones percent-encoded, space as `+`.
@@ -48,21 +49,6 @@ func formEncode(_ s: String) -> String {
             out.unicodeScalars.append(UnicodeScalar(b))
         case UInt8(ascii: " "): out += "+"
         default: out += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
-        }
-    }
-    return out
-}
-
-func jsonEscape(_ s: String) -> String {
-    var out = ""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default: out.unicodeScalars.append(scalar)
         }
     }
     return out
