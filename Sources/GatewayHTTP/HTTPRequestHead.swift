@@ -55,6 +55,10 @@ public struct HTTPRequestHead: Sendable {
         }
     }
 
+    /// Raw UTF-8 accepted in a request-target becomes %-escapes (the RFC 3987 3.1 IRI-to-URI mapping),
+    /// so routing, filters and the upstream all see the same RFC 3986 target. Rare: allocates.
+    mutating func percentEncodeNonASCII() { setTarget(target) }
+
     /// Appends `METHOD SP target SP HTTP/1.1 CRLF`, the headers and the blank line.
     /// Upstream requests are always HTTP/1.1 (RFC 9110 2.5: send the highest version supported).
     public func serialize(into buffer: inout [UInt8]) {

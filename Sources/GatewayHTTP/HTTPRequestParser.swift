@@ -106,8 +106,18 @@ public struct HTTPRequestParser: Sendable {
         head.method = method
 
         let targetStart = i + 1
-        i = ASCII.skipTargetBytes(buf, from: targetStart, end: contentEnd)
-        guard i - targetStart <= limits.maxURIBytes else { throw HTTPParseError(.uriTooLong) }
+        var nonASCII = false
+        i = targetStart
+        while true {
+            i = ASCII.skipTargetBytes(buf, from: i, end: contentEnd)
+            guard i - targetStart <= limits.maxURIBytes else { throw HTTPParseError(.uriTooLong) }
+            guard i < contentEnd, buf[i] >= 0x80 else { break }
+            let n = UTF8Sequence.length(buf, at: i, end: contentEnd)
+            if n == 0 && lineEnd == nil { return nil }
+            guard n > 0 else { throw invalidByte(buf[i], .invalidTarget) }
+            nonASCII = true
+            i &+= n
+        }
         if i < contentEnd && buf[i] != ASCII.sp { throw invalidByte(buf[i], .invalidTarget) }
         guard let lineEnd else { return nil }
         guard i < contentEnd, i > targetStart else { throw HTTPParseError(.invalidRequestLine) }
@@ -115,6 +125,7 @@ public struct HTTPRequestParser: Sendable {
 
         head.version = try HTTPVersion.parse(buf, targetEnd + 1, lineEnd)
         let authority = try setTarget(buf, targetStart, targetEnd, into: &head)
+        if nonASCII { head.percentEncodeNonASCII() }
         return (lineEnd + 2, authority)
     }
 

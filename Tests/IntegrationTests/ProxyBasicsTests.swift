@@ -26,6 +26,19 @@ struct ProxyBasics {
         }
     }
 
+    @Test("raw UTF-8 in the target (as curl sends IRIs) reaches the upstream %-encoded")
+    func utf8Target() throws {
+        try withProxy { s in
+            let r = try oneRequest(port: s.port, "GET", "/echo?name=caf\u{E9}&city=Z\u{FC}rich&n=\u{2460}")
+            #expect(r.status == 200, "\(r)\n\(s.diagnostics)")
+            #expect(try r.json(EchoResult.self).target == "/echo?name=caf%C3%A9&city=Z%C3%BCrich&n=%E2%91%A0")
+            let bad = try RawConnection(port: s.port)
+            defer { bad.close() }
+            try bad.send(Array("GET /echo/".utf8) + [0xC0, 0xAE] + Array(" HTTP/1.1\r\nHost: h\r\n\r\n".utf8), timeout: 10)  // overlong '.'
+            #expect(try bad.readFinalResponse(method: "GET", timeout: 10).status == 400)
+        }
+    }
+
     @Test("repeated request headers reach the upstream with all their values")
     func repeatedHeaders() throws {
         try withProxy { s in
