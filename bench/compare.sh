@@ -20,6 +20,10 @@
 # WARMUP, LAT_DURATION, CONNS, LAT_CONNS, PIN, MAX_OTHER, RETRIES):
 #   SCENARIOS     ["get-http get-https post-http"]
 #   PEER          [nginx-plain]   the harness target the gateway is compared with
+#   EXTRA_PEERS   [none]          more harness targets measured in the same rounds (e.g. nginx-plain
+#                 beside PEER=nginx-modsec); the ratio table stays gateway / PEER
+#   MORE_TARGETS  [none]          already running proxies to measure too, as harness
+#                 EXTRA_TARGETS entries `label:http_port:https_port`
 #   SKIP_BUILD=1  use the existing binary      VERIFY=1  also run the harness's verify.sh
 #   KEEP_RUNNING=1  leave the servers running  SHARED_BENCH [<repo>/../shared/bench]
 #   GW_HTTP_PORT [18090] GW_HTTPS_PORT [18490] NO_GATEWAY=1 (compare whatever already listens
@@ -129,7 +133,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for s in upstream "$PEER"; do
+EXTRA_PEERS="${EXTRA_PEERS:-}"
+for s in upstream "$PEER" $EXTRA_PEERS; do
     if "$MIRROR/$s.sh" status | grep -q ': running'; then
         log "$s already running"
     else
@@ -165,8 +170,8 @@ fi
 
 # ---------------------------------------------------------------- comparison
 export SCENARIOS="${SCENARIOS:-get-http get-https post-http}"
-export TARGETS="direct $PEER"
-export EXTRA_TARGETS="gateway:$GW_HTTP_PORT:$GW_HTTPS_PORT"
+export TARGETS="direct $PEER${EXTRA_PEERS:+ $EXTRA_PEERS}"
+export EXTRA_TARGETS="gateway:$GW_HTTP_PORT:$GW_HTTPS_PORT${MORE_TARGETS:+ $MORE_TARGETS}"
 export NO_START=1
 out="$(mktemp "$BENCH_TMP/compare-out.XXXXXX")"
 "$MIRROR/compare.sh" | tee "$out"
