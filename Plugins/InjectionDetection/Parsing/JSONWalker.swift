@@ -82,9 +82,12 @@ struct JSONWalker {
         let n = s.count
         var i = start + 1
         while i < n {
-            let b = s[i]
-            if b == 0x22 { return i + 1 }
-            if b != 0x5C { text.append(b); i += 1; continue }
+            // Runs without escapes are copied at once: most strings have none.
+            let run = i
+            while i < n && s[i] != 0x22 && s[i] != 0x5C { i += 1 }
+            if i > run { text.append(contentsOf: UnsafeRawBufferPointer(rebasing: s[run..<i])) }
+            guard i < n else { return nil }
+            if s[i] == 0x22 { return i + 1 }
             guard i + 1 < n else { return nil }
             let e = s[i + 1]
             i += 2

@@ -2,7 +2,9 @@
 /// case, without allocating: open addressing over a 64-bit FNV-1a hash of the folded bytes.
 struct KeywordTable: Sendable {
     private var slots: [Int32]
-    private var words: [[UInt8]] = []
+    /// Every keyword's bytes back to back (one array: no per-word reference counting on lookup).
+    private var storage: [UInt8] = []
+    private var starts: [Int32] = [0]
     private var values: [UInt8] = []
     private let mask: Int
     /// Bit n set when some keyword has n bytes: most words are ruled out before hashing.
@@ -20,13 +22,15 @@ struct KeywordTable: Sendable {
             var slot = Int(truncatingIfNeeded: h) & mask
             var duplicate = false
             while slots[slot] >= 0 {
-                if words[Int(slots[slot])] == bytes { duplicate = true; break }
+                let index = Int(slots[slot])
+                if storage[Int(starts[index])..<Int(starts[index + 1])].elementsEqual(bytes) { duplicate = true; break }
                 slot = (slot + 1) & mask
             }
             if duplicate { continue }
-            slots[slot] = Int32(words.count)
+            slots[slot] = Int32(values.count)
             if bytes.count < 64 { lengths |= 1 << UInt64(bytes.count) }
-            words.append(bytes)
+            storage.append(contentsOf: bytes)
+            starts.append(Int32(storage.count))
             values.append(value)
         }
     }
@@ -49,10 +53,10 @@ struct KeywordTable: Sendable {
         while true {
             let index = Int(slots[slot])
             if index < 0 { return nil }
-            let word = words[index]
-            if word.count == end - start {
+            let wordStart = Int(starts[index])
+            if Int(starts[index + 1]) - wordStart == end - start {
                 var same = true
-                for k in 0..<word.count where ByteClass.lower(bytes[start + k]) != word[k] { same = false; break }
+                for k in 0..<(end - start) where ByteClass.lower(bytes[start + k]) != storage[wordStart + k] { same = false; break }
                 if same { return values[index] }
             }
             slot = (slot + 1) & mask
