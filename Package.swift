@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayTesting"]),
-        .testTarget(name: "GatewayEventsTests", dependencies: ["GatewayCore"]),
+        .testTarget(name: "GatewayEventsTests", dependencies: ["GatewayCore", "TestSupport"]),
         .testTarget(name: "SecurityHeadersTests", dependencies: ["SecurityHeaders", "GatewayTesting"]),
         .testTarget(name: "CORSTests", dependencies: ["CORS", "GatewayTesting"]),
         .testTarget(name: "IPAccessTests", dependencies: ["IPAccess", "GatewayTesting"]),
@@ -78,6 +78,9 @@ let package = Package(
         .testTarget(name: "RateLimitTests", dependencies: ["RateLimit", "GatewayTesting"]),
         .testTarget(name: "InjectionDetectionTests", dependencies: ["InjectionDetection", "GatewayTesting"]),
         // Drives the real binary; PipelineTests also run a GatewayServer in-process with test plugins.
-        .testTarget(name: "IntegrationTests", dependencies: ["gateway", "GatewayCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["gateway", "GatewayCore", "TestSupport"], exclude: ["Fixtures"]),
+        // Child processes, temporary folders, ports, polling and a real redis-server for the two
+        // test targets above (Foundation only: no gateway module).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
     ]
 )

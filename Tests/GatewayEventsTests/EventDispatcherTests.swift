@@ -14,7 +14,7 @@ struct EventDispatcherTests {
 
     @Test("every sink gets every event, in order, schema-valid")
     func severalSinks() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let server = try RedisServer()
         let receiver = try UDPReceiver()
@@ -31,7 +31,7 @@ struct EventDispatcherTests {
         dispatcher.stop()
 
         let ids = records.map(\.id)
-        let fileEvents = try lines(readText(folder.file("events.jsonl"))).map(parseLine)
+        let fileEvents = try lines(readTextFile(folder.file("events.jsonl"))).map(parseLine)
         #expect(fileEvents.compactMap { $0["event.id"]?.string } == ids)
         #expect(try server.streamEvents("gateway:events").compactMap { $0["event.id"]?.string } == ids)
         let datagrams = receiver.receive(200)
@@ -44,9 +44,9 @@ struct EventDispatcherTests {
 
     @Test("Redis stopped during a burst of 1,000 events and restarted: every event arrives, in order")
     func redisOutage() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
-        let server = try RedisServer(persistent: true)
+        let server = try RedisServer()
         let log = LogLines()
         let dispatcher = try EventDispatcher(config: EventsConfig([.redis(server)], queue: 100, spool: folder.path),
                                              observerName: "gw-1", log: log.append)
@@ -70,7 +70,7 @@ struct EventDispatcherTests {
 
     @Test("overflow beyond queue and spool is dropped, counted, and reported once the sink is back")
     func spoolOverflow() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let port = try Ports.free()
         let address = RedisAddress.tcp(SocketAddress(ip: .v4(0x7f00_0001), port: port))
@@ -113,7 +113,7 @@ struct EventDispatcherTests {
 
     @Test("stop() spools what it could not deliver; the next run delivers it first, in order")
     func stopAndRestart() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let port = try Ports.free()
         let address = RedisAddress.tcp(SocketAddress(ip: .v4(0x7f00_0001), port: port))
@@ -160,18 +160,18 @@ struct EventDispatcherTests {
 
     @Test("stop() without start() still flushes")
     func stopWithoutStart() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let dispatcher = try EventDispatcher(config: EventsConfig([EventSinkConfig("file", .file(FileSinkConfig(path: folder.file("e.jsonl"))))]),
                                              observerName: "gw-1")
         for n in 0..<3 { dispatcher.publish(sampleRecord(n)) }
         dispatcher.stop()
-        #expect(lines(readText(folder.file("e.jsonl"))).count == 3)
+        #expect(lines(readTextFile(folder.file("e.jsonl"))).count == 3)
     }
 
     @Test("publish() never blocks: a full hand-off drops and counts")
     func publishNeverBlocks() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let dispatcher = try EventDispatcher(config: EventsConfig([EventSinkConfig("file", .file(FileSinkConfig(path: folder.file("e.jsonl"))))], queue: 10),
                                              observerName: "gw-1")
@@ -182,7 +182,7 @@ struct EventDispatcherTests {
         let kept = EventDispatcher.minimumIntake
         #expect(dispatcher.stats[0].dropped == 10_000 - kept)
         dispatcher.stop()
-        let events = try lines(readText(folder.file("e.jsonl"))).map(parseLine)
+        let events = try lines(readTextFile(folder.file("e.jsonl"))).map(parseLine)
         let reports = events.filter { $0["event.action"]?.string == "events-dropped" }
         #expect(events.count - reports.count == kept, "a healthy sink takes a burst larger than its queue")
         #expect(reports.map { $0["gateway.dropped_count"]?.string } == [String(10_000 - kept)])
@@ -191,20 +191,20 @@ struct EventDispatcherTests {
 
     @Test("reopen() moves the file sink to a new file (SIGUSR1 after logrotate)")
     func reopen() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let path = folder.file("events.jsonl")
         let dispatcher = try EventDispatcher(config: EventsConfig([EventSinkConfig("file", .file(FileSinkConfig(path: path)))]),
                                              observerName: "gw-1")
         dispatcher.start()
         dispatcher.publish(sampleRecord(1))
-        #expect(dispatcher.waitUntilDelivered() && eventually { lines(readText(path)).count == 1 })
+        #expect(dispatcher.waitUntilDelivered() && eventually { lines(readTextFile(path)).count == 1 })
         rename(path, path + ".1")
         dispatcher.reopen()
         #expect(eventually { FileManager.default.fileExists(atPath: path) })
         dispatcher.publish(sampleRecord(2))
-        #expect(eventually { lines(readText(path)).count == 1 })
+        #expect(eventually { lines(readTextFile(path)).count == 1 })
         dispatcher.stop()
-        #expect(lines(readText(path + ".1")).count == 1)
+        #expect(lines(readTextFile(path + ".1")).count == 1)
     }
 }

@@ -22,13 +22,13 @@ struct EventSpoolTests {
         return numbers
     }
 
-    func segments(_ folder: TemporaryFolder) -> [String] {
+    func segments(_ folder: TemporaryDirectory) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".spool") }.sorted()
     }
 
     @Test("lines come back in order across segments; delivered segments are deleted")
     func order() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let spool = try EventSpool(directory: folder.path, maxBytes: 512 << 10)  // 64 KiB segments
         for n in 0..<2000 { #expect(spool.append(line(n))) }  // 200 kB
@@ -47,7 +47,7 @@ struct EventSpoolTests {
 
     @Test("the spool is bounded: appends beyond max fail")
     func bounded() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let spool = try EventSpool(directory: folder.path, maxBytes: 10_100)
         let accepted = (0..<200).filter { spool.append(line($0)) }
@@ -57,7 +57,7 @@ struct EventSpoolTests {
 
     @Test("a later run takes over what an earlier one left, skipping a line cut short by a crash")
     func survivesRestart() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         do {
             let spool = try EventSpool(directory: folder.path, maxBytes: 10 << 20)

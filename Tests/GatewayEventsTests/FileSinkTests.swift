@@ -11,14 +11,14 @@ struct FileSinkTests {
 
     @Test("appends one line per event, after what the file already holds")
     func appends() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let path = folder.file("events.jsonl")
         try "{\"n\":-1}\n".write(toFile: path, atomically: false, encoding: .utf8)
         let sink = try FileSink(name: "file", config: FileSinkConfig(path: path))
         #expect(sink.deliver(payloads(0..<3)).count == 3)
         #expect(sink.deliver(payloads(3..<5)).count == 5 - 3)
-        #expect(readText(path) == (-1..<5).map { "{\"n\":\($0)}\n" }.joined())
+        #expect(readTextFile(path) == (-1..<5).map { "{\"n\":\($0)}\n" }.joined())
     }
 
     @Test("a file that cannot be opened fails at startup")
@@ -30,7 +30,7 @@ struct FileSinkTests {
 
     @Test("reopen() continues in a new file after the old one was moved away")
     func reopen() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let path = folder.file("events.jsonl")
         let sink = try FileSink(name: "file", config: FileSinkConfig(path: path))
@@ -39,13 +39,13 @@ struct FileSinkTests {
         _ = sink.deliver(payloads(2..<3))  // still the moved file, as with logrotate before SIGUSR1
         sink.reopen()
         _ = sink.deliver(payloads(3..<4))
-        #expect(readText(path + ".old") == "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n")
-        #expect(readText(path) == "{\"n\":3}\n")
+        #expect(readTextFile(path + ".old") == "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n")
+        #expect(readTextFile(path) == "{\"n\":3}\n")
     }
 
     @Test("with max_size, rotates to path.1 ... path.keep and never splits a line")
     func rotation() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let path = folder.file("events.jsonl")
         var config = FileSinkConfig(path: path, maxSize: 4096)
@@ -57,7 +57,7 @@ struct FileSinkTests {
         for start in stride(from: 0, to: 150, by: 10) {
             #expect(sink.deliver(ArraySlice((start..<start + 10).map(line))).count == 10)
         }
-        let files = [path, path + ".1", path + ".2"].map { lines(readText($0)) }
+        let files = [path, path + ".1", path + ".2"].map { lines(readTextFile($0)) }
         #expect(files.map(\.count) == [30, 40, 40], "current, .1 and .2; the oldest 40 lines are gone")
         #expect(!FileManager.default.fileExists(atPath: path + ".3"))
         let numbers = try (files[2] + files[1] + files[0]).map { try parseLine($0)["n"]?.int ?? -1 }

@@ -8,7 +8,7 @@ private let ip1 = IPAddress("203.0.113.9")!
 private let ip2 = IPAddress("2001:db8::7")!
 
 private func denyListConfig(_ server: RedisServer, prefix: String = "", maxEntries: Int = 100_000) -> DenyListConfig {
-    denyListConfig(server.address, prefix: prefix, maxEntries: maxEntries)
+    denyListConfig(server.redisAddress, prefix: prefix, maxEntries: maxEntries)
 }
 
 private func denyListConfig(_ address: RedisAddress, prefix: String = "", maxEntries: Int = 100_000) -> DenyListConfig {
@@ -183,7 +183,7 @@ struct AlertDispatchTests {
 
     @Test("the alert goes to the sinks after the event that fired it, once; deny_for fills the deny list")
     func alertToSinks() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         var brute = AlertRuleConfig(name: "brute-force-login", match: AlertMatch(event: ["auth-failure"], route: ["auth"]),
                                     threshold: 10, window: .seconds(300))
@@ -199,7 +199,7 @@ struct AlertDispatchTests {
         #expect(dispatcher.waitUntilDelivered())
         dispatcher.stop()
 
-        let events = try lines(readText(folder.file("e.jsonl"))).map(parseLine)
+        let events = try lines(readTextFile(folder.file("e.jsonl"))).map(parseLine)
         #expect(events.count == 14)
         let alerts = events.enumerated().filter { $0.element["event.kind"]?.string == "alert" }
         #expect(alerts.count == 1)
@@ -222,7 +222,7 @@ struct AlertDispatchTests {
 
     @Test("with redis, the dispatcher shares its denies and picks up another instance's")
     func sharedThroughRedis() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let server = try RedisServer()
         var rule = AlertRuleConfig(name: "burst", match: AlertMatch(action: ["allowed"]), threshold: 2, window: .seconds(60))
@@ -245,7 +245,7 @@ struct AlertDispatchTests {
 
     @Test("alert keys expire on the dispatcher's periodic tick")
     func keysExpire() throws {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryDirectory(prefix: "gw-events")
         defer { folder.remove() }
         let rule = AlertRuleConfig(name: "slow", match: AlertMatch(), threshold: 100, window: .milliseconds(200))
         var denyList = DenyListConfig()

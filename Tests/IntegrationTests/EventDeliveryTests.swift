@@ -105,38 +105,6 @@ private final class SyslogCollector: @unchecked Sendable {
     deinit { stop() }
 }
 
-
-
-
-/// An RFC 5424 message as the syslog sink writes it:
-/// `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [gateway@32473 k="v" ...] MSG`.
-private struct SyslogMessage {
-    let pri: Int
-    let timestamp: String
-    let hostname: String
-    let appName: String
-    let procID: String
-    let msgID: String
-    let structuredData: String
-    let msg: String
-
-    init?(_ line: String) {
-        guard line.hasPrefix("<"), let close = line.firstIndex(of: ">"),
-              let pri = Int(line[line.index(after: line.startIndex)..<close]) else { return nil }
-        let rest = line[line.index(after: close)...]
-        guard rest.hasPrefix("1 ") else { return nil }
-        let parts = rest.dropFirst(2).split(separator: " ", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6 else { return nil }
-        let tail = parts[5]
-        guard tail.hasPrefix("[gateway@32473 "), let end = tail.range(of: "] {") else { return nil }
-        self.pri = pri
-        (timestamp, hostname, appName, procID, msgID) = (String(parts[0]), String(parts[1]), String(parts[2]),
-                                                         String(parts[3]), String(parts[4]))
-        structuredData = String(tail[tail.startIndex...end.lowerBound])
-        msg = String(tail[tail.index(after: end.lowerBound)...].dropFirst())
-    }
-}
-
 extension GatewayIntegration {
 @Suite("Event delivery: every sink at once, and a Redis outage during a burst")
 struct EventDelivery {
@@ -222,8 +190,8 @@ struct EventDelivery {
         func allArrived() -> Bool {
             let file = gateway.fileLines
             let stream = (try? redis.eventLines("it:delivery")) ?? []
-            let udp = syslog.messages("udp").compactMap { SyslogMessage($0)?.msg }
-            let tcp = syslog.messages("tcp").compactMap { SyslogMessage($0)?.msg }
+            let udp = syslog.messages("udp").compactMap { (try? SyslogMessage($0))?.message }
+            let tcp = syslog.messages("tcp").compactMap { (try? SyslogMessage($0))?.message }
             return traceIDs.allSatisfy { trace in
                 [file, stream, udp, tcp].allSatisfy { !withTrace($0, trace).isEmpty }
             }
@@ -257,7 +225,7 @@ struct EventDelivery {
                 #expect(mine.count == 1, "\(request.action) over \(transport): \(mine.count) messages\n\(messages)")
                 guard let raw = mine.first else { continue }
                 #expect(raw.hasPrefix("<\(facility * 8 + syslogSeverity)>1 "), "\(transport): \(raw)")
-                guard let message = SyslogMessage(raw) else {
+                guard let message = try? SyslogMessage(raw) else {
                     Issue.record("\(transport): not an RFC 5424 message as expected: \(raw)")
                     continue
                 }
@@ -270,8 +238,8 @@ struct EventDelivery {
                                   "trace=\"\(trace)\"", "source=\"127.0.0.1\""] {
                     #expect(message.structuredData.contains(parameter), "\(transport): \(parameter) missing in \(message.structuredData)")
                 }
-                #expect(message.msg == line, "\(transport): MSG is not the event JSON\n\(message.msg)\n\(line)")
-                #expect((try? eventJSON(message.msg)).flatMap { eventField($0, "event.id") } == eventID)
+                #expect(message.message == line, "\(transport): MSG is not the event JSON\n\(message.message)\n\(line)")
+                #expect((try? eventJSON(message.message)).flatMap { eventField($0, "event.id") } == eventID)
             }
         }
         #expect(!readTextFile(gateway.eventsPath).contains("hunter2"), "request bodies never reach an event")

@@ -8,11 +8,11 @@ import GatewayNetwork
 /// A bound loopback socket of `type`, its port.
 private func boundSocket(_ type: Int32) throws -> (fd: Int32, port: UInt16) {
     let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { throw TestError("socket: \(errno)") }
+    guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
     var one: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
     try SocketAddress(ip: .v4(0x7f00_0001), port: 0).withSockAddr { address, length in
-        guard bind(fd, address, length) == 0 else { throw TestError("bind: \(errno)") }
+        guard bind(fd, address, length) == 0 else { throw HarnessError("bind: \(errno)") }
     }
     var storage = sockaddr_storage()
     var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -67,7 +67,7 @@ final class TCPReceiver: @unchecked Sendable {
 
     init() throws {
         (listener, self.port) = try boundSocket(Int32(SOCK_STREAM.rawValue))
-        guard listen(listener, 8) == 0 else { throw TestError("listen: \(errno)") }
+        guard listen(listener, 8) == 0 else { throw HarnessError("listen: \(errno)") }
     }
 
     /// The next `count` octet-counted messages, or fewer if `timeout` passes. Accepts a new
@@ -109,7 +109,7 @@ final class TCPReceiver: @unchecked Sendable {
     private func nextFrame() throws -> String? {
         guard let space = buffered.firstIndex(of: UInt8(ascii: " ")) else { return nil }
         guard let length = Int(String(decoding: buffered[..<space], as: UTF8.self)), length > 0 else {
-            throw TestError("bad frame length in \(String(decoding: buffered.prefix(40), as: UTF8.self))")
+            throw HarnessError("bad frame length in \(String(decoding: buffered.prefix(40), as: UTF8.self))")
         }
         guard buffered.count >= space + 1 + length else { return nil }
         let message = String(decoding: buffered[(space + 1)..<(space + 1 + length)], as: UTF8.self)
@@ -120,45 +120,5 @@ final class TCPReceiver: @unchecked Sendable {
     deinit {
         dropConnection()
         close(listener)
-    }
-}
-
-/// An RFC 5424 message split into its parts.
-struct SyslogMessage {
-    var priority: Int
-    var version: Int
-    var timestamp: String
-    var hostname: String
-    var appName: String
-    var procID: String
-    var msgID: String
-    /// The structured data, brackets included.
-    var structuredData: String
-    var message: String
-
-    /// Parses `<PRI>VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP SD SP MSG`.
-    init(_ text: String) throws {
-        guard text.hasPrefix("<"), let close = text.firstIndex(of: ">"), let priority = Int(text[text.index(after: text.startIndex)..<close]) else {
-            throw TestError("no PRI in \(text)")
-        }
-        self.priority = priority
-        let fields = text[text.index(after: close)...].split(separator: " ", maxSplits: 6, omittingEmptySubsequences: false)
-        guard fields.count == 7, let version = Int(fields[0]) else { throw TestError("bad header in \(text)") }
-        self.version = version
-        (timestamp, hostname, appName, procID, msgID) = (String(fields[1]), String(fields[2]), String(fields[3]), String(fields[4]), String(fields[5]))
-        // SD: one or more [ ... ] elements, where `\]` inside a value does not end one.
-        let rest = Array(fields[6].utf8)
-        var index = 0
-        var inValue = false
-        while index < rest.count {
-            let byte = rest[index]
-            if inValue, byte == UInt8(ascii: "\\") { index += 2; continue }
-            if byte == UInt8(ascii: "\"") { inValue.toggle() }
-            if !inValue, byte == UInt8(ascii: "]"), index + 1 < rest.count, rest[index + 1] != UInt8(ascii: "[") { break }
-            index += 1
-        }
-        guard index < rest.count, rest.first == UInt8(ascii: "[") else { throw TestError("bad structured data in \(text)") }
-        structuredData = String(decoding: rest[...index], as: UTF8.self)
-        message = String(decoding: rest[(index + 2)...], as: UTF8.self)
     }
 }

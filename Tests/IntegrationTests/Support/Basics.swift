@@ -3,21 +3,11 @@
 //
 // The harness drives the real `gateway` executable only; it never imports a gateway module.
 
+@_exported import TestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// An error of the harness itself (a fixture did not start, a socket timed out, ...).
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// The last `errno` as text, for error messages.
-func errnoText(_ code: Int32 = errno) -> String {
-    String(cString: strerror(code)) + " (errno \(code))"
-}
 
 // MARK: - Paths
 
@@ -65,99 +55,6 @@ enum Paths {
         if let env = ProcessInfo.processInfo.environment["PYTHON3"], !env.isEmpty { return env }
         if access("/usr/bin/python3", X_OK) == 0 { return "/usr/bin/python3" }
         return "python3"
-    }
-}
-
-// MARK: - Temporary directories
-
-/// A private directory under /tmp, removed by `remove()`.
-final class TemporaryDirectory: @unchecked Sendable {
-    let path: String
-
-    init(prefix: String = "gw-it") throws {
-        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
-        guard let p = mkdtemp(&template) else { throw HarnessError("mkdtemp: \(errnoText())") }
-        path = String(cString: p)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    @discardableResult
-    func write(_ name: String, _ contents: String) throws -> String {
-        let p = file(name)
-        try FileManager.default.createDirectory(
-            atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try contents.write(toFile: p, atomically: true, encoding: .utf8)
-        return p
-    }
-
-    @discardableResult
-    func write(_ name: String, bytes: [UInt8]) throws -> String {
-        let p = file(name)
-        try Data(bytes).write(to: URL(fileURLWithPath: p))
-        return p
-    }
-
-    func read(_ name: String) -> String {
-        (try? String(contentsOfFile: file(name), encoding: .utf8)) ?? ""
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
-
-/// Reads a whole file as text (lossy UTF-8); "" when missing.
-func readTextFile(_ path: String) -> String {
-    guard let data = FileManager.default.contents(atPath: path) else { return "" }
-    return String(decoding: data, as: UTF8.self)
-}
-
-/// The last `maxLines` lines of a text, for failure messages.
-func tail(_ text: String, _ maxLines: Int = 40) -> String {
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    return lines.suffix(maxLines).joined(separator: "\n")
-}
-
-// MARK: - Time
-
-/// Monotonic seconds.
-func monotonicNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-struct Deadline {
-    let at: Double
-    init(_ seconds: Double) { at = monotonicNow() + seconds }
-    var remaining: Double { max(0, at - monotonicNow()) }
-    var expired: Bool { monotonicNow() >= at }
-    /// Remaining time in milliseconds for poll(2) (at least 1 ms unless expired).
-    var pollMilliseconds: Int32 {
-        let ms = remaining * 1000
-        return ms <= 0 ? 0 : Int32(min(ms.rounded(.up), Double(Int32.max)))
-    }
-}
-
-func sleepSeconds(_ s: Double) {
-    guard s > 0 else { return }
-    var request = timespec(tv_sec: Int(s), tv_nsec: Int((s - Double(Int(s))) * 1e9))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-}
-
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-/// Use generous timeouts: this is how the tests avoid sleeping for fixed margins.
-@discardableResult
-func eventually(timeout: Double = 20, interval: Double = 0.02, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Deadline(timeout)
-    var pause = interval
-    while true {
-        if try condition() { return true }
-        if deadline.expired { return false }
-        sleepSeconds(min(pause, deadline.remaining))
-        pause = min(pause * 1.5, 0.25)
     }
 }
 

@@ -65,39 +65,7 @@ private func newSocket(_ family: Int32, nonBlocking: Bool = false) throws -> Int
     return fd
 }
 
-// MARK: - Ports
-
-enum Ports {
-    /// A TCP port that was free a moment ago (bind port 0, read it, close). Someone else may
-    /// take it before it is used: callers that bind it later retry on EADDRINUSE.
-    static func free(host: String = "127.0.0.1") throws -> UInt16 {
-        for _ in 0..<20 {
-            let addr = try SocketAddress(host: host, port: 0)
-            let fd = try newSocket(addr.family)
-            defer { close(fd) }
-            let rc = addr.withSockaddr { bind(fd, $0, $1) }
-            if rc == 0, let p = boundPort(fd), p != 0 { return p }
-        }
-        throw HarnessError("no free port found: \(errnoText())")
-    }
-
-    /// `count` distinct free ports.
-    static func free(count: Int, host: String = "127.0.0.1") throws -> [UInt16] {
-        var ports = [UInt16]()
-        while ports.count < count {
-            let p = try free(host: host)
-            if !ports.contains(p) { ports.append(p) }
-        }
-        return ports
-    }
-
-    /// Whether something accepts TCP connections on host:port right now.
-    static func isAccepting(host: String = "127.0.0.1", port: UInt16, timeout: Double = 1) -> Bool {
-        guard let c = try? RawConnection(host: host, port: port, timeout: timeout) else { return false }
-        c.close()
-        return true
-    }
-}
+// MARK: - Reserved ports
 
 /// A port that is bound but not listening, held for as long as this object lives: a connect
 /// to it is refused at once, and nobody else can start listening on it meanwhile.

@@ -13,11 +13,11 @@ import Foundation
 import Glibc
 #endif
 
-enum ExitStatus: Equatable, CustomStringConvertible {
+public enum ExitStatus: Equatable, CustomStringConvertible {
     case exited(Int32)
     case signaled(Int32)
 
-    init(waitStatus s: Int32) {
+    public init(waitStatus s: Int32) {
         let sig = s & 0x7f
         if sig == 0 {
             self = .exited((s >> 8) & 0xff)
@@ -26,14 +26,14 @@ enum ExitStatus: Equatable, CustomStringConvertible {
         }
     }
 
-    var description: String {
+    public var description: String {
         switch self {
         case .exited(let c): return "exited with status \(c)"
         case .signaled(let s): return "killed by signal \(s)"
         }
     }
 
-    var code: Int32? {
+    public var code: Int32? {
         if case .exited(let c) = self { return c }
         return nil
     }
@@ -48,11 +48,11 @@ private func glibcSymbol<T>(_ name: String, as type: T.Type) -> T? {
     return unsafeBitCast(sym, to: type)
 }
 
-final class ChildProcess: @unchecked Sendable {
-    let pid: pid_t
-    let argv: [String]
-    let stdoutPath: String
-    let stderrPath: String
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
+    public let argv: [String]
+    public let stdoutPath: String
+    public let stderrPath: String
     private let lock = NSLock()
     private var reaped: ExitStatus?
 
@@ -65,7 +65,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Starts `argv[0]` (searched in PATH when it has no slash).
     /// `environment` entries are added to (or replace) the test process' environment.
-    static func spawn(
+    public static func spawn(
         _ argv: [String],
         environment: [String: String] = [:],
         stdinPath: String = "/dev/null",
@@ -134,7 +134,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// The exit status if the child has ended (reaps it), nil while it runs.
-    func poll() -> ExitStatus? {
+    public func poll() -> ExitStatus? {
         lock.lock()
         defer { lock.unlock() }
         if let r = reaped { return r }
@@ -148,10 +148,10 @@ final class ChildProcess: @unchecked Sendable {
         return reaped
     }
 
-    var isRunning: Bool { poll() == nil }
+    public var isRunning: Bool { poll() == nil }
 
     /// Waits up to `timeout` seconds for the child to end.
-    func waitForExit(timeout: Double) -> ExitStatus? {
+    public func waitForExit(timeout: Double) -> ExitStatus? {
         var result: ExitStatus?
         eventually(timeout: timeout, interval: 0.005) {
             result = poll()
@@ -160,12 +160,12 @@ final class ChildProcess: @unchecked Sendable {
         return result
     }
 
-    func signal(_ sig: Int32) {
+    public func signal(_ sig: Int32) {
         if poll() == nil { kill(pid, sig) }
     }
 
     /// SIGKILL and reap. Safe to call more than once.
-    func stop() {
+    public func stop() {
         guard poll() == nil else { return }
         kill(pid, SIGKILL)
         lock.lock()
@@ -179,8 +179,8 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    var stdoutText: String { readTextFile(stdoutPath) }
-    var stderrText: String { readTextFile(stderrPath) }
+    public var stdoutText: String { readTextFile(stdoutPath) }
+    public var stderrText: String { readTextFile(stderrPath) }
 
     deinit {
         stop()
@@ -189,17 +189,17 @@ final class ChildProcess: @unchecked Sendable {
 
 // MARK: - One-shot commands
 
-struct CommandResult: CustomStringConvertible {
-    let argv: [String]
-    let status: ExitStatus?   // nil: timed out (then killed)
-    let stdout: String
-    let stderr: String
+public struct CommandResult: CustomStringConvertible {
+    public let argv: [String]
+    public let status: ExitStatus?   // nil: timed out (then killed)
+    public let stdout: String
+    public let stderr: String
 
-    var timedOut: Bool { status == nil }
-    var exitCode: Int32? { status?.code }
-    var succeeded: Bool { status == .exited(0) }
+    public var timedOut: Bool { status == nil }
+    public var exitCode: Int32? { status?.code }
+    public var succeeded: Bool { status == .exited(0) }
 
-    var description: String {
+    public var description: String {
         """
         $ \(argv.joined(separator: " "))
         -> \(status.map { "\($0)" } ?? "TIMED OUT (killed)")
@@ -211,9 +211,9 @@ struct CommandResult: CustomStringConvertible {
     }
 }
 
-enum Command {
+public enum Command {
     /// Runs a command to completion (killed after `timeout` seconds), capturing its output.
-    static func run(
+    public static func run(
         _ argv: [String],
         stdinText: String? = nil,
         stdinFile: String? = nil,
