@@ -55,23 +55,4 @@ extension ErrorPagesFilter {
         }
         return out
     }
-
-    /// Printable ASCII as is, everything else as `\n`, `\r`, `\t` or `\xNN`: upstream bodies may
-    /// be binary or not UTF-8, and the event must show them faithfully.
-    static func escaped(_ bytes: ArraySlice<UInt8>) -> String {
-        var out = ""
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\n"): out += "\\n"
-            case UInt8(ascii: "\r"): out += "\\r"
-            case UInt8(ascii: "\t"): out += "\\t"
-            case UInt8(ascii: "\\"): out += "\\\\"
-            case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = String(byte, radix: 16)
-                out += "\\x" + (hex.count == 1 ? "0" : "") + hex
-            }
-        }
-        return out
-    }
 }

@@ -35,7 +35,8 @@ final class ErrorPagesFilter: Filter {
             ruleID: "error_pages.hidden", ruleName: "upstream error body replaced", ruleCategory: "information-disclosure",
             type: ["error"], kind: "event", filter: filterName,
             reason: "the upstream answered \(status); its body was replaced by a generic error page",
-            matched: captured.isEmpty ? nil : ErrorPagesFilter.escaped(captured),
+            // Raw text: the event serializer escapes it once (bytes that are not UTF-8 become U+FFFD).
+            matched: captured.isEmpty ? nil : String(decoding: captured, as: UTF8.self),
             details: ["status": String(status)]))
     }
 

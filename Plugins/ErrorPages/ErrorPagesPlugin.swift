@@ -15,7 +15,8 @@ import GatewayCore
 ///   classes `4xx` and `5xx`. Default `[5xx]`. 4xx bodies are kept unless listed because they
 ///   often tell a legitimate client what to fix (a FHIR OperationOutcome on a 400 or 422).
 /// - `log_body_bytes`: how many bytes of the hidden body the `upstream-error-hidden` event
-///   shows in `gateway.matched` (escaped; the field holds 256 bytes at most), 0 to 256.
+///   shows in `gateway.matched` (as text, escaped once by the event serializer; 256 bytes at
+///   most), 0 to 256. The replacement is sent once those bytes are read.
 ///   Default `256`. Set 0 when upstream error bodies may hold patient data that must not
 ///   reach the SIEM.
 ///

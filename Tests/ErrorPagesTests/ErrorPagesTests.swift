@@ -124,12 +124,6 @@ struct ErrorPagesTests {
         #expect(exchange.events.first?.event.matched == nil)
     }
 
-    @Test("captured bytes are escaped: printable ASCII kept, the rest as \\n, \\t, \\xNN")
-    func escaping() {
-        let body: [UInt8] = Array("Error at line 3:\n\tat Db.query(\"SELECT\") \\ ".utf8) + [0x00, 0xff, 0x7f] + Array("é".utf8)
-        #expect(ErrorPagesFilter.escaped(body[...]) == #"Error at line 3:\n\tat Db.query("SELECT") \\ \x00\xff\x7f\xc3\xa9"#)
-    }
-
     @Test("settings errors")
     func settingsErrors() {
         #expect(errors("statuses: [200]") == ["settings.yaml:1:12: expected a status from 400 to 599, 4xx or 5xx, found '200'"])

@@ -165,7 +165,8 @@ struct EventDelivery {
         record("cors-preflight-denied", try oneRequest(port: gateway.port, "OPTIONS", "/api/records", headers: [
             ("Origin", "https://evil.example.com"), ("Access-Control-Request-Method", "POST"),
         ]))
-        record("upstream-error-hidden", try oneRequest(port: gateway.port, "GET", "/status/500"))
+        // A stack trace with a line break, a tab and a backslash: the event shows it escaped once.
+        record("upstream-error-hidden", try oneRequest(port: gateway.port, "GET", "/status/500?body=Traceback:%0A%09at%20db%5Cquery"))
         let report = Array(#"{"csp-report":{"document-uri":"https://portal.example.org/chart","violated-directive":"script-src","blocked-uri":"https://evil.example/x.js"}}"#.utf8)
         record("csp-violation", try oneRequest(port: gateway.port, "POST", "/csp-report",
                                                headers: [("Content-Type", "application/csp-report")], body: report))
@@ -210,6 +211,9 @@ struct EventDelivery {
             #expect(inFile.count == 1, "\(request.action): \(inFile.count) file events for trace \(trace)\n\(fileLines)")
             guard let line = inFile.first, let event = try? eventJSON(line) else { continue }
             #expect(eventField(event, "event.action") == request.action, "trace \(trace): \(line)")
+            if request.action == "upstream-error-hidden" {
+                #expect(eventField(event, "gateway.matched") == #"Traceback:\x0a\x09at db\x5cquery"#, "\(line)\n\(gateway.diagnostics)")
+            }
             #expect(eventField(event, "trace.id") == trace)
             #expect(eventField(event, "source.ip") == "127.0.0.1", "\(line)")
             let eventID = try #require(eventField(event, "event.id"))

@@ -261,6 +261,10 @@ extension DownstreamConnection {
         }
         if !responseStarted {
             failUpstream(status: timedOut ? 504 : 502, reason: failureReason)
+        } else if discardingResponseBody {
+            // The client gets the whole replacement; the upstream's broken body was never its.
+            upstreamReusable = false
+            completeResponse()
         } else {
             close()  // mid-body failure: closing is the only way to tell the client
         }
@@ -398,10 +402,25 @@ extension DownstreamConnection {
         }
         if bodyNow > 0, let upstream {
             writeScratchHead(withBodyFrom: upstream.input, count: bodyNow)
+        } else if discardingResponseBody, exchange.capturedBodyLimit > 0, !isEmpty(responseBody) {
+            pendingReplacement = worker.scratch
         } else {
             worker.scratch.withUnsafeBytes { writeToClient($0) }
         }
         responseStarted = true
+    }
+
+    private func isEmpty(_ body: ResponseBody) -> Bool {
+        if case .none = body { return true }
+        if case .contentLength(let n) = body { return n == 0 }
+        return false
+    }
+
+    /// Sends the replacement held back for the capture.
+    private func flushPendingReplacement() {
+        guard let pending = pendingReplacement else { return }
+        pendingReplacement = nil
+        pending.withUnsafeBytes { writeToClient($0) }
     }
 
     /// Headers that describe the upstream body and are wrong for a replacement: framing, an
@@ -527,11 +546,13 @@ extension DownstreamConnection {
         guard let exchange else { return }
         let room = exchange.capturedBodyLimit - exchange.capturedResponseBody.count
         if room > 0 { exchange.capturedResponseBody.append(contentsOf: data.prefix(room)) }
+        if data.count >= room { flushPendingReplacement() }
     }
 
     /// The response body is complete: recycle the upstream connection when it is clean. A
     /// request body still arriving is forwarded to its end first (see ``startResponse``).
     private func completeResponse() {
+        flushPendingReplacement()
         responseComplete = true
         var requestDone = false
         if case .done = requestBody { requestDone = true }

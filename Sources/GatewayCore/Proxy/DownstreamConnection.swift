@@ -90,6 +90,9 @@ final class DownstreamConnection {
     var upstreamReadPaused = false
     /// A filter replaced the upstream body: read it, keep its start, send nothing of it.
     var discardingResponseBody = false
+    /// The replacement response, held back until the capture a filter asked for is complete
+    /// (a client that hangs up on the replacement must not cut the capture its event shows).
+    var pendingReplacement: [UInt8]?
 
     /// Header deadline, then keep-alive idle timeout between requests.
     private var timer: LoopTimer!
@@ -317,6 +320,7 @@ final class DownstreamConnection {
         upstreamReadPaused = false
         chunkedToClient = false
         discardingResponseBody = false
+        pendingReplacement = nil
         connectAttempts = 0
         guard keepAlive, !isWindingDown else {
             closeWhenFlushed()

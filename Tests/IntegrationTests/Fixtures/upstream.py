@@ -18,6 +18,7 @@ Endpoints (any method unless noted; HEAD gives the GET headers without a body):
   /close?n=N            the same bytes, no length: close-delimited
   /slow?ms=N            sleeps N ms, then a small JSON body
   /status/NNN?set=Name:Value   answers status NNN (no body for 1xx/204/304), with the given headers
+                               (&body=TEXT: that text/plain body instead of the JSON one)
   /headers?set=Name:Value&set=...   adds the given response headers
   /stats                JSON counters (requests to /stats itself are never counted):
                         accepted (TCP connections accepted), connections (those that carried
@@ -457,6 +458,9 @@ class Connection:
                 extra = [tuple(part.strip() for part in item.partition(":")[::2]) for item in query.get("set", [])]
                 if code < 200 or code in (204, 304):
                     keep_alive = self.respond(code, extra, b"", keep_alive, head_only)
+                elif "body" in query:
+                    keep_alive = self.respond(code, extra + [("Content-Type", "text/plain")],
+                                              query["body"][0].encode(), keep_alive, head_only)
                 else:
                     keep_alive = self.json_response(code, {"status": code, "server": self.server_name},
                                                     keep_alive, head_only, extra)
