@@ -35,6 +35,6 @@ final class SecurityHeadersFilter: Filter {
     func onResponseHead(_ exchange: Exchange) {
         for name in removed { exchange.response.headers.remove(name) }
         exchange.response.headers.set(contentsOf: fields)
-        if exchange.isTLS { exchange.response.headers.set(contentsOf: tlsFields) }
+        if exchange.isHTTPS { exchange.response.headers.set(contentsOf: tlsFields) }
     }
 }

@@ -149,6 +149,25 @@ struct PluginFilters {
         #expect(plain.header("Strict-Transport-Security") == nil)
     }
 
+    @Test("security headers: behind a trusted TLS-terminating proxy, its X-Forwarded-Proto: https brings HSTS; a client's own claim does not")
+    func hstsBehindTrustedProxy() throws {
+        let trusted = try FilteredStack(config(trustedProxies: "[127.0.0.1/32]"))
+        defer { trusted.stop() }
+        let proxied = try oneRequest(port: trusted.httpPort, "GET", "/echo",
+                                     headers: [("X-Forwarded-For", "198.51.100.9"), ("X-Forwarded-Proto", "http, https")])
+        #expect(proxied.status == 200, "\(proxied)\n\(trusted.diagnostics)")
+        #expect(proxied.header("Strict-Transport-Security") == "max-age=63072000; includeSubDomains", "\(proxied.headers)")
+        #expect(try proxied.json(EchoResult.self).values("X-Forwarded-Proto") == ["https"])
+        let plainBehindProxy = try oneRequest(port: trusted.httpPort, "GET", "/echo", headers: [("X-Forwarded-Proto", "http")])
+        #expect(plainBehindProxy.header("Strict-Transport-Security") == nil)
+
+        let untrusted = try FilteredStack(config(trustedProxies: "[10.0.0.0/8]"))
+        defer { untrusted.stop() }
+        let claimed = try oneRequest(port: untrusted.httpPort, "GET", "/echo", headers: [("X-Forwarded-Proto", "https")])
+        #expect(claimed.header("Strict-Transport-Security") == nil, "\(claimed.headers)")
+        #expect(try claimed.json(EchoResult.self).values("X-Forwarded-Proto") == ["http"])
+    }
+
     @Test("cors: an allowed preflight is answered at the gateway and never reaches the upstream")
     func preflightAllowed() throws {
         let s = try FilteredStack(config(trustedProxies: "[]"))

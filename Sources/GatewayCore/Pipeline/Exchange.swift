@@ -25,7 +25,12 @@ public final class Exchange: @unchecked Sendable {
     public let clientIPSource: ClientIPSource
     /// The TCP peer.
     public let peer: SocketAddress
+    /// This gateway terminated TLS for the request.
     public let isTLS: Bool
+    /// The client reached the edge over https: this gateway terminated TLS, or the TCP peer is a
+    /// trusted proxy (`trusted_proxies`) whose X-Forwarded-Proto says so. What HSTS and the
+    /// forwarded X-Forwarded-Proto follow.
+    public let isHTTPS: Bool
     /// The matched route (nil only for exchanges that never reached routing).
     public let route: Route?
     /// The loop this exchange lives on, for timers of filters that suspend.
@@ -80,7 +85,7 @@ public final class Exchange: @unchecked Sendable {
     package var resumeHandler: ((FilterAction) -> Void)?
 
     package init(request: HTTPRequestHead, requestID: String, clientIP: IPAddress, clientIPSource: ClientIPSource,
-         peer: SocketAddress, isTLS: Bool, route: Route?, loop: EventLoop) {
+         peer: SocketAddress, isTLS: Bool, isHTTPS: Bool? = nil, route: Route?, loop: EventLoop) {
         self.request = request
         self.response = HTTPResponseHead()
         self.requestID = requestID
@@ -88,6 +93,7 @@ public final class Exchange: @unchecked Sendable {
         self.clientIPSource = clientIPSource
         self.peer = peer
         self.isTLS = isTLS
+        self.isHTTPS = isHTTPS ?? isTLS
         self.route = route
         self.loop = loop
     }

@@ -26,7 +26,8 @@ extension DownstreamConnection {
         let route = runtime.router.route(listener: listenerIndex, request: head)
         let exchange = Exchange(
             request: HTTPRequestHead(), requestID: requestID ?? worker.requestIDs.make(), clientIP: clientIP,
-            clientIPSource: source, peer: peer, isTLS: isTLS, route: route, loop: worker.loop)
+            clientIPSource: source, peer: peer, isTLS: isTLS,
+            isHTTPS: isTLS || forwardedHTTPS(trusted: runtime.trustedProxies), route: route, loop: worker.loop)
         exchange.redis = worker.redis
         // The connection's heads move into the exchange and back at its end: their buffers are reused.
         swap(&head, &exchange.request)
@@ -101,6 +102,15 @@ extension DownstreamConnection {
             }
         }
         return (client, .forwardedFor)
+    }
+
+    /// A trusted proxy in front terminated TLS: the last X-Forwarded-Proto value (the one that
+    /// proxy set) is `https`. A client's own claim, from an untrusted peer, is never believed.
+    func forwardedHTTPS(trusted: CIDRSet) -> Bool {
+        guard !trusted.isEmpty, trusted.contains(peer.ip.unmapped),
+              let field = head.headers.all("X-Forwarded-Proto").last,
+              let last = field.split(separator: ",").last else { return false }
+        return last.trimmingSpaces.lowercased() == "https"
     }
 
     // MARK: Local responses

@@ -75,7 +75,7 @@ extension DownstreamConnection {
         }
         forwardedFor += exchange.peer.ip.unmapped.description
         headers.set("X-Forwarded-For", forwardedFor)
-        headers.set("X-Forwarded-Proto", isTLS ? "https" : "http")
+        headers.set("X-Forwarded-Proto", exchange.isHTTPS ? "https" : "http")
         if let host { headers.set("X-Forwarded-Host", host) }
         headers.set("X-Request-ID", exchange.requestID)
         exchange.request.headers = headers
