@@ -62,7 +62,7 @@ struct Replay: ParsableCommand {
                 print(String(decoding: bytes, as: UTF8.self))
             } else {
                 let findings = outcome.events.compactMap { $0.event.details["findings"] }.joined(separator: " ")
-                let matched = outcome.events.compactMap(\.event.matched).first.map { "\t\($0)" } ?? ""
+                let matched = outcome.events.compactMap(\.event.matched).first.map { "\t" + ReplayRequest.printable($0) } ?? ""
                 print("\(id)\t\(category)\t\(expect)\t\(verdict)\t\(findings.isEmpty ? rules.joined(separator: ",") : findings)\(matched)")
             }
         }
@@ -98,6 +98,20 @@ struct ReplayTally {
 /// Completes a corpus row into the bytes a client sends, the way replay.py (after go-ftw)
 /// does, so in-process numbers match those measured against a running gateway.
 enum ReplayRequest {
+    /// One terminal line: control characters as `\xNN`.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += scalar.value < 0x10 ? "\\x0" : "\\x"
+                out += String(scalar.value, radix: 16)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     static func wire(_ row: [String: Any]) -> [UInt8] {
         let method = row["method"] as? String ?? "GET"
         let uri = row["uri"] as? String ?? "/"

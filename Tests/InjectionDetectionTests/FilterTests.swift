@@ -66,6 +66,14 @@ struct FilterTests {
         #expect(cookieEvent.matched == "[redacted]")
     }
 
+    @Test("the fragment is the decoded text itself: the event serializer escapes it, once")
+    func fragmentIsText() throws {
+        let verdict = judge(defaultTester, "GET", "/search?q=x%27%20UNION%09SELECT%20password%20FROM%20users--")
+        #expect(verdict.blocked)
+        let matched = try #require(verdict.events.first?.event.matched)
+        #expect(matched.contains("UNION\tSELECT password"), "\(matched)")
+    }
+
     @Test("detect mode forwards, tags the exchange and raises injection-detected")
     func detectMode() throws {
         let tester = try FilterTester(InjectionPlugin.self, settings: "mode: detect")

@@ -30,7 +30,7 @@ struct Report {
         let field = currentField()
         if findings.contains(where: { $0.rule == rule && $0.field == field }) { return }
         if exclusions.contains(where: { $0.silences(rule.detector, field: field, route: route) }) { return }
-        let fragment = source == .cookie ? "[redacted]" : Report.safeFragment(value, range)
+        let fragment = source == .cookie ? "[redacted]" : Report.fragmentText(value, range)
         findings.append(Finding(rule: rule, field: field, fragment: fragment))
         var fieldScore = 0
         for finding in findings where finding.field == field { fieldScore += finding.rule.severity.rawValue }
@@ -47,22 +47,11 @@ struct Report {
         return field
     }
 
-    /// Up to ``fragmentLimit`` bytes from the start of the match, with controls and quotes
-    /// escaped so the fragment is printable and cannot break a log line.
-    static func safeFragment(_ value: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+    /// Up to ``fragmentLimit`` bytes from the start of the match, as text: the event serializer
+    /// escapes controls, backslashes and non-ASCII, once (escaping here too showed `\x5cx0a`).
+    static func fragmentText(_ value: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
         let start = max(0, min(range.lowerBound, value.count))
         let end = min(value.count, start + fragmentLimit, max(range.upperBound, start + 40))
-        var out: [UInt8] = []
-        out.reserveCapacity(end - start)
-        for b in value[start..<end] {
-            if b < 0x20 || b == 0x7F {
-                out.append(contentsOf: [0x5C, 0x78, hex(b >> 4), hex(b & 0xF)])  // \xNN
-            } else {
-                out.append(b)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        return String(decoding: value[start..<end], as: UTF8.self)
     }
-
-    private static func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
 }
