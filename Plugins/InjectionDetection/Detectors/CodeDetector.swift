@@ -19,10 +19,16 @@ enum CodeDetector {
     static let sessionFile = Rule("code.php-session-file", .code, .critical, "PHP session file name (sess_<id>) in an upload")
     static let python = Rule("code.python", .code, .critical, "Python code (__import__, os.system, __globals__)")
     static let java = Rule("code.java", .code, .critical, "Java runtime access (Runtime.getRuntime, ProcessBuilder)")
+    static let phpIni = Rule("code.php-ini", .code, .critical, "PHP configuration directive set (allow_url_include=1, opcache.x=)")
+    static let configUpload = Rule("code.config-upload", .code, .critical, "upload of a server or application configuration file (.htaccess, web.config)")
 
     /// 1: runs code, commands or touches files: a finding when called with an argument (or a
     /// long name); 2: other PHP built-ins (strip_tags, gethostbyname), a finding when the name
-    /// touches its `(` or is long enough not to be a word.
+    /// touches its `(` or is long enough not to be a word; 3: the rest of PHP's function
+    /// vocabulary (``phpVocabulary``), a finding when the name is an identifier no prose has
+    /// (`array_diff (`, `tidy_parse_string()`) or is parted from its `(` by a line break or a
+    /// comment (`pi\v()`); plain harmless calls (`filemtime($f)`) pass. A name that is not a
+    /// PHP function (`sodium_add_to_recipe(`, `openlogfile(`) is not PHP.
     static let phpFunctions: KeywordTable = {
         var entries: [(String, UInt8)] = []
         for w in ("system exec shell_exec passthru popen proc_open pcntl_exec eval assert create_function call_user_func "
@@ -34,7 +40,7 @@ enum CodeDetector {
                   + "register_shutdown_function register_tick_function ob_start extract parse_str var_dump print_r var_export "
                   + "get_defined_vars get_defined_functions scandir glob opendir readdir posix_getpwuid posix_kill posix_setuid "
                   + "escapeshellcmd escapeshellarg symlink link chown chgrp touch tempnam tmpfile simplexml_load_string "
-                  + "simplexml_load_file xml_parse ReflectionFunction invoke invokeargs").split(separator: " ") {
+                  + "simplexml_load_file xml_parse ReflectionFunction invoke invokeargs zlib_decode fileowner filegroup fileperms fileinode").split(separator: " ") {
             entries.append((String(w), 1))
         }
         for w in ("strip_tags gethostbyname gethostbynamel gethostbyaddr chr ord hex2bin bin2hex strrev str_replace "
@@ -45,25 +51,61 @@ enum CodeDetector {
                   + "function_exists method_exists class_exists get_class constant define defined compact "
                   + "array_merge in_array array_key_exists strlen count sizeof header setcookie session_start "
                   + "ob_get_contents ob_get_clean ob_end_clean debug_zval_dump zend_version phpversion php_sapi_name "
-                  + "checkdate date strtotime mktime gmdate").split(separator: " ") {
+                  + "checkdate date strtotime mktime gmdate pack unpack readlink realpath").split(separator: " ") {
             entries.append((String(w), 2))
         }
+        // Later duplicates are ignored: the curated tags above win.
+        for w in phpVocabulary { entries.append((String(w), 3)) }
         return KeywordTable(entries)
     }()
-
-    /// PHP extension prefixes: a call of any `array_*`, `str_*`, `sodium_*`... is PHP, not prose.
-    static let phpFamilies: [StaticString] = ["array_", "str_", "file_", "date_", "sodium_", "tidy_", "zlib_", "gz", "posix_",
-                                              "pcntl_", "proc_", "mb_", "preg_", "curl_", "openssl_", "ob_", "session_", "stream_",
-                                              "socket_", "mysqli_", "mysql_", "pg_", "sqlite_", "xml_", "json_", "ftp_", "ldap_",
-                                              "imap_", "finfo_", "iconv_", "hash_", "ctype_", "filter_", "func_", "call_user",
-                                              "create_", "get_", "set_", "is_", "ini_", "apache_", "iterator_", "spl_", "class_",
-                                              "method_", "property_", "function_", "base64_", "convert_", "escapeshell", "highlight_",
-                                              "php_", "php", "parse_", "register_", "shell_", "show_", "simplexml_", "var_", "unpack",
-                                              "pack", "filegroup", "fileowner", "fileperms", "symlink", "touch", "readlink", "realpath"]
 
     private static let superglobals = KeywordTable(["_get", "_post", "_request", "_cookie", "_server", "_files", "_env",
                                                     "_session", "globals", "http_raw_post_data", "http_get_vars",
                                                     "http_post_vars", "http_server_vars", "http_cookie_vars"])
+
+    /// php.ini directives outside a section (`allow_url_include`, `auto_prepend_file`) and the
+    /// sections whose `section.key` names are directives (`opcache.jit`, `session.save_path`):
+    /// `name=value` as a value or a line is what `ini_set`, `.user.ini` and `-d` take.
+    static let iniDirectives = KeywordTable([
+        "allow_url_fopen", "allow_url_include", "auto_prepend_file", "auto_append_file", "auto_detect_line_endings",
+        "auto_globals_jit", "disable_functions", "disable_classes", "open_basedir", "extension_dir", "extension",
+        "zend_extension", "include_path", "precision", "serialize_precision", "memory_limit", "max_execution_time",
+        "max_input_time", "max_input_vars", "max_input_nesting_level", "display_errors", "display_startup_errors",
+        "error_reporting", "log_errors", "error_log", "html_errors", "file_uploads", "upload_tmp_dir",
+        "upload_max_filesize", "max_file_uploads", "post_max_size", "short_open_tag", "register_globals", "safe_mode",
+        "magic_quotes_gpc", "sendmail_path", "sendmail_from", "doc_root", "user_dir", "expose_php", "enable_dl",
+        "output_buffering", "output_handler", "implicit_flush", "variables_order", "request_order", "default_charset",
+        "default_mimetype", "internal_encoding", "input_encoding", "output_encoding", "sys_temp_dir",
+        "realpath_cache_size", "realpath_cache_ttl", "ignore_user_abort", "unserialize_callback_func", "user_agent",
+        "default_socket_timeout", "register_argc_argv", "enable_post_data_reading", "track_errors", "xmlrpc_errors",
+        "report_memleaks", "ignore_repeated_errors", "hard_timeout", "user_ini.filename", "arg_separator.input",
+        "arg_separator.output", "error_prepend_string", "error_append_string", "docref_root", "mail.add_x_header",
+        "allow_call_time_pass_reference", "asp_tags", "zend.enable_gc", "cgi.force_redirect", "fastcgi.impersonate",
+    ])
+    static let iniSections = KeywordTable([
+        "opcache", "session", "mbstring", "pcre", "zend", "mysqli", "mysqlnd", "pdo_mysql", "pdo_odbc", "xdebug", "apc",
+        "apcu", "assert", "date", "highlight", "sqlite3", "soap", "phar", "iconv", "intl", "exif", "cgi",
+        "fastcgi", "url_rewriter", "user_ini", "zlib", "bcmath", "ldap", "odbc", "pgsql", "mysql", "oci8", "curl",
+        "openssl", "ffi", "sendmail", "syslog", "dba", "imap", "ibase", "sybct", "mssql", "tidy", "uopz",
+        "xmlrpc", "yaml", "runkit", "suhosin", "browscap", "cli_server", "memcache", "memcached", "redis", "xhprof",
+    ])
+
+    /// `s[i...]` sets a php.ini directive: `name=value` or `section.key=value`.
+    private static func iniAssignment(_ s: UnsafeRawBufferPointer, _ i: Int) -> Int? {
+        let n = s.count
+        var k = i
+        var dot = -1
+        while k < n && k - i < 48 && (ByteClass.isWord(s[k]) || s[k] == 0x2E) {
+            if s[k] == 0x2E && dot < 0 { dot = k }
+            k += 1
+        }
+        let nameEnd = k
+        while k < n && (s[k] == 0x20 || s[k] == 0x09) { k += 1 }
+        guard nameEnd - i >= 3, k + 1 < n, s[k] == 0x3D else { return nil }
+        if iniDirectives.contains(s, i, nameEnd) { return k }
+        guard dot > i, dot + 1 < nameEnd, ByteClass.isAlpha(s[dot + 1]), iniSections.contains(s, i, dot) else { return nil }
+        return k
+    }
 
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
         let n = s.count
@@ -71,22 +113,22 @@ enum CodeDetector {
         var i = 0
         while i < n {
             let b = s[i]
+            if i == 0 || s[i - 1] == 0x0A, ByteClass.isAlpha(b), let eq = iniAssignment(s, i) {
+                report.add(phpIni, s, i..<min(n, eq + 30))
+            }
             switch b {
             case 0x3C where i + 1 < n && s[i + 1] == 0x3F:  // <?
-                var k = i + 2
-                if ByteClass.hasPrefix(s, at: k, "php") { k += 3 } else if k < n && s[k] == 0x3D { k += 1 }
-                else if k < n && !ByteClass.isSpace(s[k]) { break }
-                while k < n && ByteClass.isSpace(s[k]) { k += 1 }
-                if k < n, s[k] == 0x24 || ByteClass.isAlpha(s[k]) || s[k] == 0x40 || s[k] == 0x60 || s[k] == 0x28 {
-                    report.add(phpTag, s, i..<min(n, k + 40))
-                }
+                openTag(s, i, &report)
+            case 0x5B where bracketTag(s, i), 0x7B where bracketTag(s, i):  // [php] {php} [/php]: BBCode and Smarty PHP blocks
+                report.add(phpTag, s, i..<min(n, i + 40))
             case 0x24:  // $
                 dollar(s, i, &report)
             case 0x40 where i + 2 < n && s[i + 1] == 0x7B && s[i + 2] == 0x5B:  // @{[ ... ]}
                 report.add(perl, s, i..<min(n, i + 40))
             case 0x3C where i + 1 < n && s[i + 1] == 0x25:  // <% ERB, JSP, ASP
                 if i + 2 < n, s[i + 2] == 0x3D || s[i + 2] == 0x20 || s[i + 2] == 0x40 || s[i + 2] == 0x21,
-                   ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i..<min(n, i + 400)]), "%>") != nil {
+                   let close = ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i..<min(n, i + 400)]), "%>"),
+                   scriptletHoldsCode(s, i + 3, i + close) {
                     report.add(template, s, i..<min(n, i + 40))
                 }
             case 0x23 where i + 1 < n && s[i + 1] == 0x7B:  // #{ } Ruby, Java EL
@@ -111,6 +153,69 @@ enum CodeDetector {
         }
         serializedObject(s, &report)
         keywords(s, ctx, &report)
+    }
+
+    /// `s[a..<e]` holds an `_` between letters (`array_diff`, not `_x`).
+    private static func underscored(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
+        var k = a + 1
+        while k + 1 < e { if s[k] == 0x5F { return true }; k += 1 }
+        return false
+    }
+
+    /// `<?php code`, `<?= expr`, `<? code`; and `<?xml` that is no XML declaration (`<?xml :echo 1;`
+    /// runs as PHP where short open tags are on). Other processing instructions (`<?xpacket`,
+    /// `<?xml-stylesheet`) pass.
+    private static func openTag(_ s: UnsafeRawBufferPointer, _ i: Int, _ report: inout Report) {
+        let n = s.count
+        var k = i + 2
+        if k < n && s[k] == 0x3D {
+            // `<?=` is PHP's echo tag: whatever follows is an expression.
+            k += 1
+            while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+            if k < n, s[k] != 0x3F { report.add(phpTag, s, i..<min(n, k + 40)) }
+            return
+        }
+        if ByteClass.hasPrefix(s, at: k, "xml"), k + 3 >= n || !(ByteClass.isWord(s[k + 3]) || s[k + 3] == 0x2D || s[k + 3] == 0x2E) {
+            k += 3
+            if ByteClass.hasPrefix(s, at: k, ":namespace") { return }  // Word's `<?xml:namespace prefix=o ... />`
+            while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+            if k >= n || s[k] == 0x3F || ByteClass.hasPrefix(s, at: k, "version") || ByteClass.hasPrefix(s, at: k, "encoding")
+                || ByteClass.hasPrefix(s, at: k, "standalone") { return }
+            // Not a declaration: PHP when statements follow.
+            var e = k
+            while e < n && e - k < 80 && s[e] != 0x3E {
+                if s[e] == 0x3B || s[e] == 0x28 || s[e] == 0x24 || s[e] == 0x60 { report.add(phpTag, s, i..<min(n, e + 20)); return }
+                e += 1
+            }
+            return
+        }
+        if ByteClass.hasPrefix(s, at: k, "php") { k += 3 } else if k < n && !ByteClass.isSpace(s[k]) { return }
+        while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+        if k < n, s[k] == 0x24 || ByteClass.isAlpha(s[k]) || s[k] == 0x40 || s[k] == 0x60 || s[k] == 0x28 {
+            report.add(phpTag, s, i..<min(n, k + 40))
+        }
+    }
+
+    /// `[php]`, `[/php]`, `[\php]`, `{php}`, `{/php}` at `i`: the PHP blocks of BBCode and Smarty.
+    private static func bracketTag(_ s: UnsafeRawBufferPointer, _ i: Int) -> Bool {
+        let close: UInt8 = s[i] == 0x5B ? 0x5D : 0x7D
+        var k = i + 1
+        if k < s.count && (s[k] == 0x2F || s[k] == 0x5C) { k += 1 }
+        return ByteClass.hasPrefix(s, at: k, "php") && k + 3 < s.count && s[k + 3] == close
+    }
+
+    /// The body of `<% ... %>` is code: an operator, a call, a member access or a statement
+    /// (two words, `if True`); a lone name (`<%=title%>`) is a placeholder.
+    private static func scriptletHoldsCode(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
+        var words = 0, inWord = false
+        var k = a
+        while k < e {
+            let b = s[k]
+            if b == 0x28 || b == 0x2A || b == 0x2B || b == 0x5B || b == 0x7C || b == 0x3D || b == 0x2E || b == 0x27 || b == 0x22 { return true }
+            if ByteClass.isWord(b) { if !inWord { words += 1 }; inWord = true } else { inWord = false }
+            k += 1
+        }
+        return words >= 2
     }
 
     /// `$_GET`, `$GLOBALS[`, `${jndi:`, `${7*7}`, `$x(` and `$x //comment\n (`.
@@ -180,7 +285,7 @@ enum CodeDetector {
         let n = s.count
         var end = paren
         while end > 0 && ByteClass.isSpace(s[end - 1]) { end -= 1 }
-        // Comments between the name and `(`: `exec /*x*/ (`, `symlink//c\n(`.
+        // Comments between the name and `(`: `exec /*x*/ (`, `symlink//c\n(`, `serialize#c\n(`.
         while end > 1 {
             if s[end - 1] == 0x2F && s[end - 2] == 0x2A, let open = lastIndex(s, "/*", before: end - 2) {
                 end = open
@@ -202,20 +307,35 @@ enum CodeDetector {
         var start = end
         while start > 0 && (ByteClass.isWord(s[start - 1])) { start -= 1 }
         guard end > start else { return }
+        // A line break, vertical tab or comment between a name and its `(` is never prose
+        // (`FILE\r\n()`, `pi\v()`, `serialize#c\n()`): it is there to dodge a filter.
+        var hidden = false
+        for k in end..<paren where s[k] != 0x20 && s[k] != 0x09 { hidden = true; break }
         // A name qualified by `->`, `::` or `.` is a method: only the code-running ones count.
         let before = start > 0 ? s[start - 1] : 0
         let method = before == 0x2E || before == 0x3E || (before == 0x3A && start > 1 && s[start - 2] == 0x3A) || before == 0x24
         var known = phpFunctions.lookup(s, start, end)
-        if known == nil, end - start >= 4, phpFamilies.contains(where: { ByteClass.hasPrefix(s, at: start, $0) }) { known = 2 }
+        if known == nil, end - start > 8 {
+            // `FOOgzinflate(`: a long code-running name glued to the end of an identifier.
+            var k = start + 1
+            while k + 8 <= end && known == nil {
+                if phpFunctions.lookup(s, k, end) == 1 { known = 1 }
+                k += 1
+            }
+        }
         // `count(s)`, `file(s)`: the plural notation of prose.
         let plural = ByteClass.hasPrefix(s, at: paren + 1, "s)") || ByteClass.hasPrefix(s, at: paren + 1, "es)")
         if let kind = known, !method, !plural {
             // `file(` and `copy(` are words too: count them only when called with a literal or variable.
             let argument = argumentStart(s, paren)
-            if kind == 1 && (argument != 0 || end - start >= 5) {
+            let touching = end == paren
+            switch kind {
+            case 1 where argument != 0 || end - start >= 5 || hidden,
+                 2 where touching || end - start >= 6 || hidden,
+                 3 where hidden || underscored(s, start, end):
                 report.add(phpFunction, s, start..<min(n, paren + 40))
-            } else if kind == 2 && (end == paren || end - start >= 6) {
-                report.add(phpFunction, s, start..<min(n, paren + 40))
+            default:
+                break
             }
         }
         let name = UnsafeRawBufferPointer(rebasing: s[start..<end])
@@ -266,6 +386,11 @@ enum CodeDetector {
             if groupHoldsCode(s, g + 1, k - 1) { return true }
             k = g
             while k > 0 && ByteClass.isSpace(s[k - 1]) { k -= 1 }
+            // `$x[@5]/*wat*/[@d] (`: a comment between the links of the chain.
+            if k > 1, s[k - 1] == 0x2F, s[k - 2] == 0x2A, let open = lastIndex(s, "/*", before: k - 2) {
+                k = open
+                while k > 0 && ByteClass.isSpace(s[k - 1]) { k -= 1 }
+            }
             groups += 1
         }
         return false
@@ -281,9 +406,12 @@ enum CodeDetector {
         return k >= 0 && s[k] == 0x2E
     }
 
-    /// A string, a variable, a string concatenation or a PHP function name inside `s[a..<e]`.
+    /// A string, a variable, a string concatenation or a PHP function name inside `s[a..<e]`;
+    /// or bare words joined by `.` without a space (`sy.(st).em`: PHP once read an undefined
+    /// constant as its own name, so that concatenation spells `system`).
     private static func groupHoldsCode(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
         var i = a
+        var joins = 0, other = false
         while i < e {
             let b = s[i]
             if b == 0x24 || b == 0x22 || b == 0x27 { return true }
@@ -293,9 +421,17 @@ enum CodeDetector {
                 if phpFunctions.lookup(s, w, i) == 1 { return true }
                 continue
             }
+            if b == 0x2E {
+                // `.` between operands (a name or a group on each side), never `e.g.)` or `1.2`.
+                let left = i > a && ((ByteClass.isWord(s[i - 1]) && !ByteClass.isDigit(s[i - 1])) || s[i - 1] == 0x29)
+                let right = i + 1 < e && (ByteClass.isAlpha(s[i + 1]) || s[i + 1] == 0x5F || s[i + 1] == 0x28)
+                if left && right { joins += 1 } else { other = true }
+            } else if b != 0x28 && b != 0x29 && !ByteClass.isWord(b) {
+                other = true
+            }
             i += 1
         }
-        return false
+        return joins > 0 && !other
     }
 
     private static func lastIndex(_ s: UnsafeRawBufferPointer, _ pair: StaticString, before end: Int) -> Int? {
@@ -315,6 +451,8 @@ enum CodeDetector {
         var k = end - 1
         while k > 0 && s[k] != 0x0A && end - k < 200 {
             if s[k] == 0x2F && s[k - 1] == 0x2F && (k < 2 || s[k - 2] != 0x3A) { return k - 1 }
+            // PHP's `#` comment, right after a name (`serialize#c`): `#` inside prose follows a space.
+            if s[k] == 0x23 && ByteClass.isWord(s[k - 1]) { return k }
             k -= 1
         }
         return nil
@@ -360,12 +498,54 @@ enum CodeDetector {
         var start = colon
         while start > 0 && (ByteClass.isAlnum(s[start - 1]) || s[start - 1] == 0x2E) { start -= 1 }
         let scheme = UnsafeRawBufferPointer(rebasing: s[start..<colon])
-        for name: StaticString in ["php", "phar", "expect", "zip", "glob", "data", "zlib", "compress.zlib", "compress.bzip2",
-                                   "ssh2.exec", "ssh2.shell", "ssh2.tunnel", "rar", "ogg"]
+        if scheme.count == 4, ByteClass.hasPrefix(scheme, at: 0, "data") {
+            // `data://` includes its payload: code only when that payload is PHP.
+            if dataHoldsCode(s, colon + 3) { report.add(wrapper, s, start..<min(s.count, colon + 40)) }
+            return
+        }
+        for name: StaticString in ["php", "phar", "expect", "zip", "glob", "zlib", "compress.zlib", "compress.bzip2",
+                                   "ssh2.exec", "ssh2.shell", "ssh2.tunnel", "ssh2.scp", "ssh2.sftp", "rar", "ogg"]
         where scheme.count == name.utf8CodeUnitCount && ByteClass.hasPrefix(scheme, at: 0, name) {
             report.add(wrapper, s, start..<min(s.count, colon + 40))
             return
         }
+    }
+
+    /// The payload of a `data:` URL starting at `from` (after `data://`) opens PHP (`<?`),
+    /// as written or base64-encoded; only its first 48 encoded bytes are decoded.
+    private static func dataHoldsCode(_ s: UnsafeRawBufferPointer, _ from: Int) -> Bool {
+        var comma = from
+        while comma < s.count && s[comma] != 0x2C && comma - from < 100 { comma += 1 }
+        guard comma < s.count, s[comma] == 0x2C else { return false }
+        let header = UnsafeRawBufferPointer(rebasing: s[from..<comma])
+        guard ByteClass.find(header, ";base64") != nil else {
+            return ByteClass.find(UnsafeRawBufferPointer(rebasing: s[comma..<min(s.count, comma + 200)]), "<?") != nil
+        }
+        var bits: UInt32 = 0, count = 0
+        var previous: UInt8 = 0
+        var k = comma + 1
+        while k < s.count && k - comma <= 48 {
+            let c = s[k]
+            let v: UInt32
+            switch c {
+            case 0x41...0x5A: v = UInt32(c - 0x41)
+            case 0x61...0x7A: v = UInt32(c - 0x61 + 26)
+            case 0x30...0x39: v = UInt32(c - 0x30 + 52)
+            case 0x2B, 0x2D: v = 62
+            case 0x2F, 0x5F: v = 63
+            default: return false
+            }
+            bits = bits << 6 | v
+            count += 6
+            if count >= 8 {
+                count -= 8
+                let byte = UInt8((bits >> UInt32(count)) & 0xFF)
+                if previous == 0x3C && byte == 0x3F { return true }
+                previous = byte
+            }
+            k += 1
+        }
+        return false
     }
 
     /// `O:8:"stdClass":1:{`, `a:2:{i:0;`, `C:11:"ArrayObject":`.
@@ -423,6 +603,16 @@ enum CodeDetector {
         }
     }
 
+    /// Files that reconfigure the web server, the PHP runtime or the application when written
+    /// where they are read (an upload directory, the document root).
+    static let configFiles = KeywordTable([
+        ".htaccess", ".htpasswd", ".htdigest", "web.config", ".user.ini", "php.ini", "php5.ini", "config.yml",
+        "config.yaml", "config.php", "config.inc.php", "configuration.php", "settings.php", "localsettings.php",
+        "local.xml", "env.php", "app.config", "appsettings.json", "application.yml", "application.properties",
+        "parameters.yml", "database.yml", "secrets.yml", "credentials.yml", ".env", ".bashrc", ".bash_profile",
+        ".profile", "authorized_keys", "crontab", "httpd.conf", "nginx.conf", ".gitconfig", "composer.json",
+    ])
+
     /// A file name that the web server would execute, uploaded or named in an upload header:
     /// any extension of the PHP family anywhere (`x.php.png` runs on a misconfigured Apache;
     /// spaces and trailing dots are dropped as Windows and some servers do), the other server
@@ -430,6 +620,12 @@ enum CodeDetector {
     static func scriptFileName(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
         var base = 0
         for k in 0..<s.count where s[k] == 0x2F || s[k] == 0x5C { base = k + 1 }
+        var end = s.count
+        while end > base && (s[end - 1] == 0x20 || s[end - 1] == 0x2E) { end -= 1 }  // `config.yml `: Windows drops these
+        if configFiles.contains(s, base, end) || ByteClass.hasPrefix(s, at: base, "wp-config") {
+            report.add(configUpload, s, base..<s.count)
+            return
+        }
         if s.count - base >= 20, ByteClass.hasPrefix(s, at: base, "sess_") { report.add(sessionFile, s, base..<s.count); return }
         var k = base
         var lastExtension: Range<Int>? = nil

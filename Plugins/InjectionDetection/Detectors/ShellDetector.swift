@@ -13,6 +13,7 @@ enum ShellDetector {
     static let windows = Rule("rce.windows", .rce, .critical, "Windows command syntax (cmd /c, %COMSPEC%, FOR /F, IF EXIST)")
     static let globPath = Rule("rce.glob-path", .rce, .critical, "path spelled with globs from the root (/???/?s, /et*/passwd)")
     static let redirect = Rule("rce.redirect", .rce, .critical, "output redirected into an absolute path (>/tmp/x)")
+    static let obfuscated = Rule("rce.obfuscated-command", .rce, .critical, "command name split by quotes, backslashes or empty expansions (w'h'o'am'i, c$@at, pi$()ng)")
     static let variableCommand = Rule("rce.variable-command", .rce, .critical, "shell variable or brace expansion run as a command ($c $a, {,ip,a})")
 
     /// 1: only a command; 2: also an English word (needs shell-like arguments); 3: Windows.
@@ -34,7 +35,7 @@ enum ShellDetector {
                   "groups", "ping", "mail", "exec", "eval", "alias", "export", "source", "sleep", "timeout", "kill", "w",
                   "who", "last", "finger", "echo", "printf", "cp", "mv", "ln", "touch", "ed", "dd", "ps", "wc", "nl", "od",
                   "rev", "tac", "service", "route", "strings", "python", "perl", "ruby", "node", "php", "tar", "zip", "su",
-                  "set", "unset"] {
+                  "set", "unset", "top", "date", "cd", "ex", "ip", "screen", "expect", "script", "truncate", "watch", "git"] {
             entries.insert((w, 2), at: 0)
         }
         for w in "cmd powershell pwsh certutil bitsadmin wmic reg schtasks rundll32 regsvr32 mshta cscript wscript net tasklist systeminfo type dir copy del start".split(separator: " ") {
@@ -46,7 +47,12 @@ enum ShellDetector {
                   + "perf iex invoke-expression invoke-webrequest invoke-restmethod start-process new-object "
                   + "get-content set-content remove-item downloadstring certreq expand esentutl msiexec "
                   + "shutdown reboot halt poweroff init telinit swapoff mount umount losetup nsenter chroot unshare "
-                  + "sqlite3 mysql psql mongo redis-cli").split(separator: " ") {
+                  + "sqlite3 mysql psql mongo redis-cli "
+                  // PowerShell aliases of its download, execution and WMI cmdlets
+                  + "iwr irm iwmi gwmi icm saps sajb ipmo "
+                  + "comm flock cpulimit ionice taskset chrt runuser setpriv bsdtar bsdcpio cpio htop pgrep pidof lscpu "
+                  + "lsblk lsmod insmod rmmod modprobe dmesg journalctl tcpdump tshark rsync ftp sshpass base32 basenc "
+                  + "uuencode uudecode shred xdg-open pkexec setfacl getfacl chattr lsattr ldd objdump readelf").split(separator: " ") {
             entries.append((String(w), 1))
         }
         return KeywordTable(entries)
@@ -158,6 +164,7 @@ enum ShellDetector {
         var fromSeparator = false
         var inSubstitution = false
         var afterNewline = false
+        var inQuery = false
         while i < n {
             let b = s[i]
             if atCommandStart {
@@ -185,20 +192,24 @@ enum ShellDetector {
                 report.add(variableCommand, s, i..<min(n, i + 30))
             case 0x24 where i + 1 < n:
                 let c = s[i + 1]
-                if c == 0x28 {  // $(
+                if c == 0x28 && i + 2 < n && s[i + 2] == 0x28 {  // $(( )) arithmetic
+                    report.add(expansion, s, i..<min(n, i + 12))
+                    i += 2
+                } else if c == 0x28 {  // $(
                     atCommandStart = true; fromSeparator = true; inSubstitution = true
                     i += 1
                 } else if c == 0x7B && (ByteClass.hasPrefix(s, at: i + 2, "ifs") || ByteClass.hasPrefix(s, at: i + 2, "path:")
                                         || ByteClass.hasPrefix(s, at: i + 2, "home:") || ByteClass.hasPrefix(s, at: i + 2, "shell")) {
                     report.add(expansion, s, i..<min(n, i + 12))
-                } else if c == 0x5B || (c == 0x27 && i + 3 < n && s[i + 2] == 0x5C) || ByteClass.hasPrefix(s, at: i + 1, "ifs")
-                            || (c == 0x28 && i + 2 < n && s[i + 2] == 0x28) {
+                } else if c == 0x5B || (c == 0x27 && i + 3 < n && s[i + 2] == 0x5C) || ByteClass.hasPrefix(s, at: i + 1, "ifs") {
                     report.add(expansion, s, i..<min(n, i + 12))
                 } else if c == 0x7B {
                     // ${PATH#...}, ${x:0:1}, ${x//a/b}: string surgery only a shell does.
                     var k = i + 2
                     while k < n && (ByteClass.isWord(s[k])) { k += 1 }
-                    if k > i + 2, k < n, s[k] == 0x23 || s[k] == 0x25 || s[k] == 0x3A || s[k] == 0x2F || s[k] == 0x5E || s[k] == 0x2C {
+                    // `${cmd}`: a parameter expanded into the command line.
+                    if k > i + 2, k < n, s[k] == 0x23 || s[k] == 0x25 || s[k] == 0x3A || s[k] == 0x2F || s[k] == 0x5E || s[k] == 0x2C
+                        || s[k] == 0x7D {
                         report.add(expansion, s, i..<min(n, k + 12))
                     }
                 }
@@ -227,6 +238,12 @@ enum ShellDetector {
                     i = end
                     continue
                 }
+            case 0x7E where tildeExpansion(s, i):  // `~+`, `~-2`: the shell's working-directory stack
+                report.add(expansion, s, i..<min(n, i + 12))
+            case 0x3F where ctx.source == .header:
+                inQuery = true
+            case 0x3D where inQuery:  // a Referer's `?args=...`: each query value is a value of its own
+                atCommandStart = true; fromSeparator = false; inSubstitution = false
             case 0x25 where ByteClass.hasPrefix(s, at: i, "%comspec%") || ByteClass.hasPrefix(s, at: i, "%systemroot%")
                     || ByteClass.hasPrefix(s, at: i, "%windir%") || ByteClass.hasPrefix(s, at: i, "%systemdrive%"):
                 report.add(windows, s, i..<min(n, i + 20))
@@ -244,9 +261,26 @@ enum ShellDetector {
         let n = s.count
         var i = start
         var brace = false
-        while i < n && (ByteClass.isSpace(s[i]) || s[i] == 0x7B || s[i] == 0x28 || s[i] == 0x21 || s[i] == 0x2B) {
-            brace = brace || s[i] == 0x7B
-            i += 1
+        while i < n {
+            if ByteClass.isSpace(s[i]) || s[i] == 0x7B || s[i] == 0x28 || s[i] == 0x2B {
+                brace = brace || s[i] == 0x7B
+                i += 1
+            } else if s[i] == 0x21 && !substituted {
+                // `!1`, `!-2`: history expansion reruns an earlier command line.
+                var k = i + 1
+                if k < n && s[k] == 0x2D { k += 1 }
+                let digits = k
+                while k < n && ByteClass.isDigit(s[k]) { k += 1 }
+                if k > digits, k == n || ByteClass.isSpace(s[k]) || s[k] == 0x3B || s[k] == 0x7C || s[k] == 0x26 {
+                    report.add(expansion, s, i..<min(n, k + 20))
+                    return k
+                }
+                i += 1
+            } else if s[i] == 0x5C, i + 2 < n, s[i + 1] == 0x6E || s[i + 1] == 0x72 || s[i + 1] == 0x74, !ByteClass.isAlpha(s[i + 2]) {
+                i += 2  // a `\n` written out: a line break to the backend that unescapes it
+            } else {
+                break
+            }
         }
         let wordStart = i
         if i < n, s[i] == 0x2F, ctx.source != .path, let end = globbedPath(s, i) {
@@ -261,34 +295,88 @@ enum ShellDetector {
             if separated || argumentShape(s, k) == .shell { report.add(variableCommand, s, i..<min(n, k + 30)) }
             return k
         }
-        // The word as the shell sees it, at most 32 bytes: quotes, backslashes and `$@`-style
-        // empty expansions dropped; `?` and `*` kept (globs).
+        // The word as the shell sees it, at most 32 bytes: quotes, backslashes and empty
+        // expansions (`$@`, `$()`, `${}`, unset `$x` inside a word) dropped, the first word of
+        // a brace expansion taken (`c{a,oun}t`); `?` and `*` kept (globs). `evasion` records
+        // that something was dropped from inside the word, which prose never does.
         var word: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var length = 0
-        var lastSlash = -1
+        var lastSlash = -1, firstSlash = -1
         var hasGlob = false
-        while i < n && length < 32 {
-            let b = s[i]
-            if b == 0x27 || b == 0x22 || b == 0x5C { i += 1; continue }
-            // `$@`, `$*`, `$1`, `$?`, `$-`, `$$`, `$!`: expansions that are empty (or ignored) inside a word.
-            if b == 0x24 && i + 1 < n && (s[i + 1] == 0x40 || s[i + 1] == 0x2A || ByteClass.isDigit(s[i + 1]) || s[i + 1] == 0x3F
-                                          || s[i + 1] == 0x2D || s[i + 1] == 0x24 || s[i + 1] == 0x21) { i += 2; continue }
-            if b == 0x24 && i + 2 < n && s[i + 1] == 0x7B && s[i + 2] == 0x7D { i += 3; continue }  // ${}
-            guard ByteClass.isWord(b) || b == 0x2F || b == 0x2E || b == 0x2D || b == 0x3F || b == 0x2A || b == 0x5B || b == 0x5D else { break }
-            if b == 0x2F { lastSlash = length }
-            if b == 0x3F || b == 0x2A { hasGlob = true }
+        var evasion = false
+        var quotes = 0, innerQuote = false
+        func append(_ b: UInt8) {
             withUnsafeMutableBytes(of: &word) { $0[length] = ByteClass.lower(b) }
             length += 1
+        }
+        func wordAfter(_ k: Int) -> Bool { length > 0 || (k < n && ByteClass.isAlpha(s[k])) }
+        while i < n && length < 32 {
+            let b = s[i]
+            if b == 0x27 || b == 0x22 {
+                quotes += 1
+                if length > 0 && i + 1 < n && ByteClass.isWord(s[i + 1]) { innerQuote = true }
+                i += 1
+                continue
+            }
+            if b == 0x5C {
+                if length > 0 && i + 1 < n && ByteClass.isWord(s[i + 1]) { evasion = true }
+                i += 1
+                continue
+            }
+            if b == 0x24 && i + 1 < n {
+                let c = s[i + 1]
+                // `$@`, `$*`, `$1`, `$?`, `$-`, `$$`, `$!`, `$_`: expansions that are empty (or ignored) inside a word.
+                if c == 0x40 || c == 0x2A || ByteClass.isDigit(c) || c == 0x3F || c == 0x2D || c == 0x24 || c == 0x21 || (c == 0x5F && length > 0) {
+                    evasion = evasion || wordAfter(i + 2)
+                    i += 2
+                    continue
+                }
+                if i + 2 < n, (c == 0x7B && s[i + 2] == 0x7D) || (c == 0x28 && s[i + 2] == 0x29) {  // ${} $()
+                    evasion = evasion || wordAfter(i + 3)
+                    i += 3
+                    continue
+                }
+                if length > 0 && ByteClass.isAlpha(c) {  // `n$u\c$u`: an unset variable is empty
+                    i += 1
+                    while i < n && ByteClass.isWord(s[i]) { i += 1 }
+                    evasion = true
+                    continue
+                }
+            }
+            if (b == 0x3C || b == 0x3E) && length > 0 && i + 2 < n && s[i + 1] == 0x28 && s[i + 2] == 0x29 {  // pi>()ng
+                evasion = true
+                i += 3
+                continue
+            }
+            if b == 0x7B && length > 0, let close = braceAlternatives(s, i) {
+                var k = i + 1
+                while s[k] != 0x2C && length < 32 { append(s[k]); k += 1 }
+                evasion = true
+                i = close + 1
+                continue
+            }
+            guard ByteClass.isWord(b) || b == 0x2F || b == 0x2E || b == 0x2D || b == 0x3F || b == 0x2A || b == 0x5B || b == 0x5D else { break }
+            if b == 0x2F { lastSlash = length; if firstSlash < 0 { firstSlash = length } }
+            if b == 0x3F || b == 0x2A { hasGlob = true }
+            append(b)
             i += 1
         }
         guard length > 0 else { return start }
+        if innerQuote && quotes % 2 == 0 { evasion = true }  // `w'h'o'am'i`, never `I'd`
         let wordEnd = i
         return withUnsafeBytes(of: &word) { w -> Int in
             let full = UnsafeRawBufferPointer(rebasing: w[0..<length])
-            let nameStart = lastSlash + 1
+            var nameStart = lastSlash + 1
             var nameEnd = length
-            if length - nameStart > 4, ByteClass.hasPrefix(full, at: length - 4, ".exe") { nameEnd = length - 4 }
-            if lastSlash >= 0 {
+            var switched = false
+            if firstSlash > 0, isSwitch(full, firstSlash + 1), commands.lookup(full, 0, firstSlash).map({ $0 != 2 }) == true {
+                // `bcdboot/r x`, `cmd/c dir`: a Windows command glued to its switch.
+                nameStart = 0
+                nameEnd = firstSlash
+                switched = true
+            }
+            if nameEnd - nameStart > 4, ByteClass.hasPrefix(full, at: nameEnd - 4, ".exe") { nameEnd -= 4 }
+            if lastSlash >= 0 && !switched {
                 // An absolute path to a binary directory, globs included (`/bin/ca?`, `/usr/b*n/id`).
                 if ByteClass.hasPrefix(full, at: 0, "/bin/") || ByteClass.hasPrefix(full, at: 0, "/sbin/")
                     || ByteClass.hasPrefix(full, at: 0, "/usr/") || ByteClass.hasPrefix(full, at: 0, "/b") && hasGlob {
@@ -302,14 +390,26 @@ enum ShellDetector {
                 report.add(globPath, s, wordStart..<min(n, wordEnd + 30))
                 return wordEnd
             }
+            if full[0] == 0x2E, separated || afterNewline, dotCommands.contains(full, 1, nameEnd) {
+                // `;.shell id`, `\n.system id`: the SQLite shell's dot commands run programs and open files.
+                report.add(chained, s, wordStart..<min(n, wordEnd + 40))
+                return wordEnd
+            }
+            if nameEnd == 5, ByteClass.hasPrefix(full, at: 0, "alias"), aliasDefinition(s, wordEnd) {
+                report.add(chained, s, wordStart..<min(n, wordEnd + 40))
+                return wordEnd
+            }
             if prefixes.contains(full, nameStart, nameEnd), argumentShape(s, wordEnd) != .end {
                 // The next word is the command; a prefix is itself evidence of a command line.
-                return command(s, wordEnd, separated: true, substituted: substituted, ctx, &report)
+                let found = report.findings.count
+                let next = command(s, wordEnd, separated: true, substituted: substituted, ctx, &report)
+                // `env --version`, `busybox -c ...`: no command follows, the prefix is judged as one.
+                if report.findings.count > found || commands.lookup(full, nameStart, nameEnd) == nil { return next }
             }
             var kindFound = commands.lookup(full, nameStart, nameEnd)
             // `rmt-dump`, `ssh-copy-id`: a command with a suffix names a sibling tool.
-            if kindFound == nil, let dash = (nameStart..<nameEnd).first(where: { full[$0] == 0x2D }), dash > nameStart,
-               commands.lookup(full, nameStart, dash) == 1 {
+            let dash = (nameStart..<nameEnd).first(where: { full[$0] == 0x2D })
+            if kindFound == nil, let dash, dash > nameStart, commands.lookup(full, nameStart, dash) == 1 {
                 kindFound = 1
             }
             if kindFound == nil, families.contains(where: { family in
@@ -318,8 +418,15 @@ enum ShellDetector {
                 return ByteClass.hasPrefix(full, at: nameStart, family)
                     && (end >= nameEnd || !ByteClass.isAlpha(full[end]) || !ByteClass.isAlpha(full[end - 1]))
             }) { kindFound = 1 }
+            // Unmistakable even alone: a hyphenated tool name (`chef-shell`), a binary under a
+            // `bin/` directory, a name ended by a line break as a typed command line is.
+            let unmistakable = (dash != nil && dash! > nameStart) || binDirectory(full, lastSlash) || lineEnds(s, wordEnd)
             guard let kind = kindFound else {
                 if hasGlob && separated && lastSlash >= 0 { report.add(binaryPath, s, wordStart..<min(n, wordEnd + 30)) }
+                return wordEnd
+            }
+            if evasion {
+                report.add(obfuscated, s, wordStart..<min(n, wordEnd + 40))
                 return wordEnd
             }
             // `;base64,` in a data URL: a command is never followed by a comma, except in a
@@ -328,26 +435,33 @@ enum ShellDetector {
                 if brace { report.add(variableCommand, s, wordStart..<min(n, wordEnd + 30)) }
                 return wordEnd
             }
-            let argument = argumentShape(s, wordEnd)
+            let argument = switched ? .shell : argumentShape(s, wordEnd)
             switch (kind, separated || substituted) {
             case (1, true):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
-            case (3, true) where argument == .shell:
+            case (3, true) where argument == .shell || substituted:
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             // After a line break in body text, a line that is just `Id` or `Type` is a heading, not a
             // command; in a parameter or header a line break is how a command is smuggled.
             case (2, true) where substituted || argument == .shell || (argument == .end && !(afterNewline && ctx.source == .body)):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
-            case (1, false) where argument == .shell || argument == .end && ctx.isName == false && length >= 4:
-                report.add(argument == .shell || length >= 5 ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
-            case (1, false) where argument == .prose && length >= 4 && !ctx.isRawBody:
-                // `cscli alerts list`, `ansible all -m ping`: a command name and its subcommand.
-                if hasShellWordsOnly(s, wordEnd) { report.add(chained, s, wordStart..<min(n, wordEnd + 40)) }
+            case (1, false) where argument == .shell:
+                report.add(chained, s, wordStart..<min(n, wordEnd + 40))
+            case (1, false) where argument == .end && ctx.isName == false && length >= 4:
+                // A lone command name (`base64`, `lastlog`) is a value as often as a command.
+                report.add(unmistakable ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
+            case (1, false) where argument == .prose && !ctx.isRawBody:
+                // `cscli alerts list`, `ansible all -m ping`, `pip install x`: a command name and
+                // its subcommand; a short name (`tee shirt`) only with a subcommand verb.
+                if hasShellWordsOnly(s, wordEnd), nameEnd - nameStart >= 4 || subcommandFollows(s, wordEnd) {
+                    report.add(chained, s, wordStart..<min(n, wordEnd + 40))
+                }
             case (3, false) where argument == .shell:
                 report.add(windows, s, wordStart..<min(n, wordEnd + 40))
             case (2, false) where argument == .shell:
-                // `alias -p`, `set -o history`, `env --version`: an option flag makes the word a command.
-                report.add(hasFlag(s, wordEnd) ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
+                // `alias -p`, `set -o history`, `env --version`: an option flag makes the word a
+                // command; so does a file path (`cat /var/log/x.gz`), which prose does not start with.
+                report.add(hasFlag(s, wordEnd) || absolutePath(s, wordEnd) ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
             default:
                 break
             }
@@ -355,7 +469,97 @@ enum ShellDetector {
         }
     }
 
+    /// `/r`, `/c`, `/all` at `k` of the word: a Windows switch (letters), not a version (`curl/7.81`).
+    private static func isSwitch(_ w: UnsafeRawBufferPointer, _ k: Int) -> Bool {
+        var e = k
+        while e < w.count && ByteClass.isAlpha(w[e]) { e += 1 }
+        return e > k && e - k <= 3 && e == w.count
+    }
+
+    /// The word's directory is `bin/` or `sbin/` (`bin/ansible`, `./vendor/bin/x`).
+    private static func binDirectory(_ w: UnsafeRawBufferPointer, _ lastSlash: Int) -> Bool {
+        lastSlash >= 3 && ByteClass.hasPrefix(w, at: lastSlash - 3, "bin") && (lastSlash == 3 || !ByteClass.isAlpha(w[lastSlash - 4]) || w[lastSlash - 4] == 0x73)
+    }
+
+    /// Only spaces, then a line break, follow `k`.
+    private static func lineEnds(_ s: UnsafeRawBufferPointer, _ k: Int) -> Bool {
+        var i = k
+        while i < s.count && (s[i] == 0x20 || s[i] == 0x09) { i += 1 }
+        return i < s.count && (s[i] == 0x0A || s[i] == 0x0D)
+    }
+
+    /// The dot commands of the SQLite shell that run programs or read and write files.
+    static let dotCommands = KeywordTable(["shell", "sh", "system", "databases", "tables", "dump", "import", "output", "once",
+                                           "load", "read", "open", "schema", "fullschema", "backup", "restore", "save",
+                                           "clone", "excel", "cd", "log", "dbinfo", "indexes", "iotrace", "trace"])
+
+    /// Subcommands of package managers, version control and service tools (`pip install`, `git clone`).
+    static let subcommands = KeywordTable(["install", "uninstall", "download", "run", "exec", "add", "remove", "update",
+                                           "upgrade", "clone", "push", "pull", "fetch", "init", "build", "start", "stop",
+                                           "restart", "enable", "disable", "config", "publish", "eval", "shell"])
+
+    private static func subcommandFollows(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
+        var k = start
+        while k < s.count && (s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
+        let a = k
+        while k < s.count && ByteClass.isAlpha(s[k]) { k += 1 }
+        return subcommands.contains(s, a, k) && (k == s.count || !ByteClass.isWord(s[k]))
+    }
+
+    /// `alias [-p] name=value`: an alias definition (`alias ls='rm -rf ~'`); prose says `alias is`.
+    private static func aliasDefinition(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
+        var k = start
+        for _ in 0..<4 {
+            while k < s.count && (s[k] == 0x20 || s[k] == 0x09) { k += 1 }
+            guard k < s.count else { return false }
+            if s[k] == 0x2D || s[k] == 0x2B {  // an option
+                while k < s.count && !ByteClass.isSpace(s[k]) { k += 1 }
+                continue
+            }
+            let a = k
+            while k < s.count && !ByteClass.isSpace(s[k]) && s[k] != 0x3D && k - a < 64 { k += 1 }
+            return k > a && k + 1 < s.count && s[k] == 0x3D && !ByteClass.isSpace(s[k + 1])
+        }
+        return false
+    }
+
+    /// `{a,oun}` at `i` inside a word: word-only alternatives; the index of `}`.
+    private static func braceAlternatives(_ s: UnsafeRawBufferPointer, _ i: Int) -> Int? {
+        var k = i + 1
+        var comma = false
+        while k < s.count && k - i < 32 {
+            let b = s[k]
+            if b == 0x7D { return comma && s[i + 1] != 0x2C ? k : nil }
+            if b == 0x2C { comma = true } else if !ByteClass.isWord(b) { return nil }
+            k += 1
+        }
+        return nil
+    }
+
+    /// The next argument is an absolute path of two or more segments (`/var/log/x.gz`).
+    private static func absolutePath(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
+        var k = start
+        while k < s.count && (s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
+        guard k + 1 < s.count, s[k] == 0x2F, ByteClass.isWord(s[k + 1]) else { return false }
+        k += 1
+        while k < s.count && !ByteClass.isSpace(s[k]) && s[k] != 0x2B {
+            if s[k] == 0x2F && k + 1 < s.count && ByteClass.isWord(s[k + 1]) { return true }
+            k += 1
+        }
+        return false
+    }
+
     enum Argument { case end, shell, prose }
+
+    /// `~+`, `~-`, `~+2`, `~-1` as a word of its own: the directory-stack forms of tilde expansion
+    /// (`~0` and `~z` are prose and names).
+    private static func tildeExpansion(_ s: UnsafeRawBufferPointer, _ i: Int) -> Bool {
+        guard i == 0 || ByteClass.isSpace(s[i - 1]) || s[i - 1] == 0x3D || s[i - 1] == 0x3B || s[i - 1] == 0x7C || s[i - 1] == 0x26,
+              i + 1 < s.count, s[i + 1] == 0x2B || s[i + 1] == 0x2D else { return false }
+        var k = i + 2
+        while k < s.count && ByteClass.isDigit(s[k]) { k += 1 }
+        return k == s.count || ByteClass.isSpace(s[k]) || s[k] == 0x2F || s[k] == 0x3B || s[k] == 0x7C || s[k] == 0x26
+    }
 
     /// `&name;` or `&#NN;` at `i`.
     private static func isEntity(_ s: UnsafeRawBufferPointer, _ i: Int) -> Bool {
