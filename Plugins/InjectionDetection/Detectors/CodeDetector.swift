@@ -101,7 +101,7 @@ enum CodeDetector {
         }
         let nameEnd = k
         while k < n && (s[k] == 0x20 || s[k] == 0x09) { k += 1 }
-        guard nameEnd - i >= 3, k + 1 < n, s[k] == 0x3D else { return nil }
+        guard nameEnd - i >= 3, k < n, s[k] == 0x3D else { return nil }
         if iniDirectives.contains(s, i, nameEnd) { return k }
         guard dot > i, dot + 1 < nameEnd, ByteClass.isAlpha(s[dot + 1]), iniSections.contains(s, i, dot) else { return nil }
         return k
@@ -301,7 +301,9 @@ enum CodeDetector {
         // or the string is being concatenated (`"sys"."tem" (`).
         let quoted = end > 0 && (s[end - 1] == 0x22 || s[end - 1] == 0x27)
         if end > 0, s[end - 1] == 0x29 || s[end - 1] == 0x5D || s[end - 1] == 0x7D || (quoted && (end == paren || concatenated(s, end))) {
-            if calleeLooksLikeCode(s, end) { report.add(variableFunction, s, max(0, end - 20)..<min(n, paren + 20)) }
+            if !markdownLink(s, end, paren), calleeLooksLikeCode(s, end) {
+                report.add(variableFunction, s, max(0, end - 20)..<min(n, paren + 20))
+            }
             return
         }
         var start = end
@@ -396,6 +398,13 @@ enum CodeDetector {
         return false
     }
 
+    /// `[text](https://...)`, `[file](/docs/x)`: a Markdown link, a bracket group then a URL or path.
+    private static func markdownLink(_ s: UnsafeRawBufferPointer, _ end: Int, _ paren: Int) -> Bool {
+        guard s[end - 1] == 0x5D, end == paren, paren + 1 < s.count else { return false }
+        let c = s[paren + 1]
+        return c == 0x2F || c == 0x23 || c == 0x2E || ByteClass.hasPrefix(s, at: paren + 1, "http") || ByteClass.hasPrefix(s, at: paren + 1, "mailto:")
+    }
+
     /// The string ending at `end` follows a `.`: `"sys"."t"."em"`.
     private static func concatenated(_ s: UnsafeRawBufferPointer, _ end: Int) -> Bool {
         let quote = s[end - 1]
@@ -412,13 +421,25 @@ enum CodeDetector {
     private static func groupHoldsCode(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
         var i = a
         var joins = 0, other = false
+        var words = 0, function = false
         while i < e {
             let b = s[i]
             if b == 0x24 || b == 0x22 || b == 0x27 { return true }
+            if b == 0x2F, i + 1 < e, s[i + 1] == 0x2A {  // a comment is not a word of the group
+                i += 2
+                while i + 1 < e && !(s[i] == 0x2A && s[i + 1] == 0x2F) { i += 1 }
+                i += 2
+                continue
+            }
             if ByteClass.isAlpha(b) || b == 0x5F {
                 let w = i
                 while i < e && ByteClass.isWord(s[i]) { i += 1 }
-                if phpFunctions.lookup(s, w, i) == 1 { return true }
+                words += 1
+                // `[system][0](`, `(exec('x'))(`: the name alone or called; `[a link]` is prose.
+                if phpFunctions.lookup(s, w, i) == 1 {
+                    if i < e && s[i] == 0x28 { return true }
+                    function = true
+                }
                 continue
             }
             if b == 0x2E {
@@ -431,7 +452,7 @@ enum CodeDetector {
             }
             i += 1
         }
-        return joins > 0 && !other
+        return (function && words == 1) || (joins > 0 && !other)
     }
 
     private static func lastIndex(_ s: UnsafeRawBufferPointer, _ pair: StaticString, before end: Int) -> Int? {
@@ -610,7 +631,7 @@ enum CodeDetector {
         "config.yaml", "config.php", "config.inc.php", "configuration.php", "settings.php", "localsettings.php",
         "local.xml", "env.php", "app.config", "appsettings.json", "application.yml", "application.properties",
         "parameters.yml", "database.yml", "secrets.yml", "credentials.yml", ".env", ".bashrc", ".bash_profile",
-        ".profile", "authorized_keys", "crontab", "httpd.conf", "nginx.conf", ".gitconfig", "composer.json",
+        ".profile", "authorized_keys", "httpd.conf", "nginx.conf", ".gitconfig",
     ])
 
     /// A file name that the web server would execute, uploaded or named in an upload header:

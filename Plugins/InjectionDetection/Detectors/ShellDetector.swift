@@ -192,7 +192,7 @@ enum ShellDetector {
                 report.add(variableCommand, s, i..<min(n, i + 30))
             case 0x24 where i + 1 < n:
                 let c = s[i + 1]
-                if c == 0x28 && i + 2 < n && s[i + 2] == 0x28 {  // $(( )) arithmetic
+                if c == 0x28 && i + 2 < n && s[i + 2] == 0x28 && findWithin(s, "))", from: i + 3, within: 40) != nil {  // $(( )) arithmetic
                     report.add(expansion, s, i..<min(n, i + 12))
                     i += 2
                 } else if c == 0x28 {  // $(
@@ -261,9 +261,11 @@ enum ShellDetector {
         let n = s.count
         var i = start
         var brace = false
+        var spaced = false
         while i < n {
             if ByteClass.isSpace(s[i]) || s[i] == 0x7B || s[i] == 0x28 || s[i] == 0x2B {
                 brace = brace || s[i] == 0x7B
+                spaced = spaced || s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B
                 i += 1
             } else if s[i] == 0x21 && !substituted {
                 // `!1`, `!-2`: history expansion reruns an earlier command line.
@@ -336,6 +338,12 @@ enum ShellDetector {
                     i += 3
                     continue
                 }
+                // `un${x}ame`; `${IFS}` is a space, not an empty expansion.
+                if c == 0x7B && length > 0 && !ByteClass.hasPrefix(s, at: i + 2, "ifs"), let close = find(s, 0x7D, from: i + 2, within: 24) {
+                    evasion = true
+                    i = close + 1
+                    continue
+                }
                 if length > 0 && ByteClass.isAlpha(c) {  // `n$u\c$u`: an unset variable is empty
                     i += 1
                     while i < n && ByteClass.isWord(s[i]) { i += 1 }
@@ -390,8 +398,9 @@ enum ShellDetector {
                 report.add(globPath, s, wordStart..<min(n, wordEnd + 30))
                 return wordEnd
             }
-            if full[0] == 0x2E, separated || afterNewline, dotCommands.contains(full, 1, nameEnd) {
-                // `;.shell id`, `\n.system id`: the SQLite shell's dot commands run programs and open files.
+            if full[0] == 0x2E, separated || afterNewline, !spaced, dotCommands.contains(full, 1, nameEnd) {
+                // `;.shell id`, `\n.system id`: the SQLite shell's dot commands run programs and open
+                // files; they start their line (`; .tables below` is prose).
                 report.add(chained, s, wordStart..<min(n, wordEnd + 40))
                 return wordEnd
             }
