@@ -609,6 +609,36 @@ enum CodeDetector {
         return KeywordTable(entries)
     }()
 
+    private static let includeWords = KeywordTable(["include", "include_once", "require", "require_once"])
+
+    /// `include 'x.php';`, `require_once $f;`: PHP's include statements take no parentheses.
+    /// What follows is a quoted file name or URL (a `.` or `/` inside) or a variable, then `;`
+    /// or the end; `include "extras"` in prose has neither.
+    private static func includeStatement(_ s: UnsafeRawBufferPointer, _ end: Int) -> Bool {
+        let n = s.count
+        var k = end
+        while k < n && (s[k] == 0x20 || s[k] == 0x09) { k += 1 }
+        guard k > end, k < n else { return false }
+        if s[k] == 0x24 {
+            k += 1
+            while k < n && ByteClass.isWord(s[k]) { k += 1 }
+        } else if s[k] == 0x22 || s[k] == 0x27 {
+            let quote = s[k]
+            var file = false
+            k += 1
+            while k < n && s[k] != quote && k - end < 200 {
+                if s[k] == 0x2E || s[k] == 0x2F { file = true }
+                k += 1
+            }
+            guard file, k < n else { return false }
+            k += 1
+        } else {
+            return false
+        }
+        while k < n && (s[k] == 0x20 || s[k] == 0x09) { k += 1 }
+        return k == n || s[k] == 0x3B || s[k] == 0x3F
+    }
+
     /// One pass over the words of the value; a word that starts a needle is checked in place.
     private static func keywords(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
         let n = s.count
@@ -617,6 +647,10 @@ enum CodeDetector {
             guard ByteClass.isWord(s[i]) || s[i] == 0x24 else { i += 1; continue }
             let start = i
             while i < n && (ByteClass.isWord(s[i]) || s[i] == 0x24) { i += 1 }
+            if includeWords.contains(s, start, i), includeStatement(s, i) {
+                report.add(phpFunction, s, start..<min(n, i + 40))
+                continue
+            }
             guard needleWords.contains(s, start, i) else { continue }
             for needle in needles where ByteClass.hasPrefix(s, at: start, needle.text) {
                 report.add(needle.rule, s, start..<min(n, start + 40))

@@ -35,11 +35,25 @@ enum ShellDetector {
                   "groups", "ping", "mail", "exec", "eval", "alias", "export", "source", "sleep", "timeout", "kill", "w",
                   "who", "last", "finger", "echo", "printf", "cp", "mv", "ln", "touch", "ed", "dd", "ps", "wc", "nl", "od",
                   "rev", "tac", "service", "route", "strings", "python", "perl", "ruby", "node", "php", "tar", "zip", "su",
-                  "set", "unset", "top", "date", "cd", "ex", "ip", "screen", "expect", "script", "truncate", "watch", "git"] {
+                  "set", "unset", "top", "date", "cd", "ex", "ip", "screen", "expect", "script", "truncate", "watch", "git",
+                  "ver", "vol"] {
             entries.insert((w, 2), at: 0)
         }
-        for w in "cmd powershell pwsh certutil bitsadmin wmic reg schtasks rundll32 regsvr32 mshta cscript wscript net tasklist systeminfo type dir copy del start".split(separator: " ") {
+        for w in "cmd powershell pwsh reg net type dir copy del start tree sc path format".split(separator: " ") {
             entries.append((String(w), 3))
+        }
+        // Windows tools no prose uses, and PowerShell's cmdlets for files, processes, the registry
+        // and accounts (`Invoke-*` is a family).
+        for w in ("certutil bitsadmin wmic schtasks rundll32 regsvr32 mshta cscript wscript tasklist systeminfo netsh qwinsta "
+                  + "quser klist nltest dsquery cmdkey fsutil taskkill xcopy robocopy findstr forfiles mklink runas nbtstat "
+                  + "tracert pathping getmac msbuild installutil regasm regsvcs odbcconf cmstp wsl attrib cacls gci "
+                  + "get-childitem get-process get-wmiobject get-ciminstance copy-item move-item out-file set-executionpolicy "
+                  + "add-mppreference set-mppreference get-itemproperty set-itemproperty new-itemproperty get-service "
+                  + "stop-process stop-service get-localuser new-localuser add-localgroupmember get-aduser get-acl set-acl "
+                  + "convertto-securestring import-module add-type get-credential start-bitstransfer test-netconnection "
+                  + "get-nettcpconnection enter-pssession new-pssession get-history clear-history clear-eventlog "
+                  + "get-eventlog get-winevent expand-archive").split(separator: " ") {
+            entries.append((String(w), 1))
         }
         for w in ("gdb strace ltrace visudo zstdcat zcat bzcat xzcat gzcat irb pry rmt pipx pip pip3 npm npx yarn gem cargo "
                   + "cscli c89 c99 cc gcc clang ll column aptitude apt apt-get yum dnf apk dpkg rpm snap regedit bcdboot "
@@ -291,7 +305,7 @@ enum ShellDetector {
         }
         if i < n, ByteClass.lower(s[i]) == 0x66 || ByteClass.lower(s[i]) == 0x69, batchStatement(s, i, &report) { return i + 2 }
         // `$c $a$b`, `${SHELL} -c`: a variable run as the command.
-        if i + 1 < n, s[i] == 0x24, ByteClass.isAlpha(s[i + 1]) || s[i + 1] == 0x7B, separated || substituted || argumentShape(s, wordEnd(s, i)) == .shell {
+        if i + 1 < n, s[i] == 0x24, ByteClass.isAlpha(s[i + 1]) || s[i + 1] == 0x7B || s[i + 1] == 0x30, separated || substituted || argumentShape(s, wordEnd(s, i)) == .shell {
             var k = i + 1
             while k < n && (ByteClass.isWord(s[k]) || s[k] == 0x7B || s[k] == 0x7D) { k += 1 }
             if separated || argumentShape(s, k) == .shell { report.add(variableCommand, s, i..<min(n, k + 30)) }
@@ -338,8 +352,9 @@ enum ShellDetector {
                     i += 3
                     continue
                 }
-                // `un${x}ame`; `${IFS}` is a space, not an empty expansion.
-                if c == 0x7B && length > 0 && !ByteClass.hasPrefix(s, at: i + 2, "ifs"), let close = find(s, 0x7D, from: i + 2, within: 24) {
+                // `un${x}ame`; `${IFS}` is a space and `${HOME:0:1}` a character: the scan judges those.
+                if c == 0x7B && length > 0 && !ByteClass.hasPrefix(s, at: i + 2, "ifs"), let close = find(s, 0x7D, from: i + 2, within: 24),
+                   (i + 2..<close).allSatisfy({ ByteClass.isWord(s[$0]) }) {
                     evasion = true
                     i = close + 1
                     continue
@@ -444,11 +459,13 @@ enum ShellDetector {
                 if brace { report.add(variableCommand, s, wordStart..<min(n, wordEnd + 30)) }
                 return wordEnd
             }
-            let argument = switched ? .shell : argumentShape(s, wordEnd)
+            var argument = switched ? .shell : argumentShape(s, wordEnd)
+            // `;sleep 5` is a timing probe; `the best; top 10` is prose.
+            if argument == .number { argument = separated && !spaced ? .shell : .prose }
             switch (kind, separated || substituted) {
             case (1, true):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
-            case (3, true) where argument == .shell || substituted:
+            case (3, true) where argument == .shell || substituted || subcommandFollows(s, wordEnd):  // `&net user x /add`
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             // After a line break in body text, a line that is just `Id` or `Type` is a heading, not a
             // command; in a parameter or header a line break is how a command is smuggled.
@@ -502,10 +519,14 @@ enum ShellDetector {
                                            "load", "read", "open", "schema", "fullschema", "backup", "restore", "save",
                                            "clone", "excel", "cd", "log", "dbinfo", "indexes", "iotrace", "trace"])
 
-    /// Subcommands of package managers, version control and service tools (`pip install`, `git clone`).
+    /// Subcommands of package managers, version control, service tools and Windows' `net`,
+    /// `reg`, `sc` and `wmic` (`pip install`, `git clone`, `net user`, `reg query`).
     static let subcommands = KeywordTable(["install", "uninstall", "download", "run", "exec", "add", "remove", "update",
                                            "upgrade", "clone", "push", "pull", "fetch", "init", "build", "start", "stop",
-                                           "restart", "enable", "disable", "config", "publish", "eval", "shell"])
+                                           "restart", "enable", "disable", "config", "publish", "eval", "shell", "user",
+                                           "localgroup", "group", "view", "use", "share", "session", "accounts", "query",
+                                           "export", "import", "save", "delete", "process", "os", "useraccount", "qfe",
+                                           "shadowcopy", "computersystem", "nicconfig", "create", "qc"])
 
     private static func subcommandFollows(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
         var k = start
@@ -558,7 +579,8 @@ enum ShellDetector {
         return false
     }
 
-    enum Argument { case end, shell, prose }
+    /// `number`: a lone number (`sleep 5`), shell-like only right after a separator.
+    enum Argument { case end, shell, prose, number }
 
     /// `~+`, `~-`, `~+2`, `~-1` as a word of its own: the directory-stack forms of tilde expansion
     /// (`~0` and `~z` are prose and names).
@@ -648,13 +670,18 @@ enum ShellDetector {
             // `curl evil.example`, `ping 10.0.0.1`: a host name or address right after the command.
             guard ByteClass.isAlnum(s[i]) else { return .prose }
             var k = i
-            var dot = false
-            while k < s.count && !ByteClass.isSpace(s[k]) {
+            var dot = false, digits = true
+            while k < s.count && !ByteClass.isSpace(s[k]) && s[k] != 0x3B && s[k] != 0x7C && s[k] != 0x26 {
                 // a host (`evil.example`), `if=/dev/sda`-style operands
                 if s[k] == 0x2E || s[k] == 0x3A || (s[k] == 0x3D && k + 1 < s.count && s[k + 1] == 0x2F) { dot = true }
+                digits = digits && ByteClass.isDigit(s[k])
                 k += 1
             }
-            return dot && k < s.count + 1 ? .shell : .prose
+            // `sleep 5` ending the value or its command: a number as the whole operand list.
+            var e = k
+            while e < s.count && (s[e] == 0x20 || s[e] == 0x09 || s[e] == 0x2B) { e += 1 }
+            let ends = e == s.count || s[e] == 0x3B || s[e] == 0x7C || s[e] == 0x26 || s[e] == 0x0A || s[e] == 0x0D
+            return dot ? .shell : digits && ends ? .number : .prose
         }
     }
 }
