@@ -297,8 +297,9 @@ enum ShellDetector {
             }
             var kindFound = commands.lookup(full, nameStart, nameEnd)
             // `rmt-dump`, `ssh-copy-id`: a command with a suffix names a sibling tool.
-            let dash = (nameStart..<nameEnd).first(where: { full[$0] == 0x2D })
-            if kindFound == nil, let dash, dash > nameStart, commands.lookup(full, nameStart, dash) == 1 {
+            var dash = nameStart
+            while dash < nameEnd && full[dash] != 0x2D { dash += 1 }
+            if kindFound == nil, dash > nameStart, dash < nameEnd, commands.lookup(full, nameStart, dash) == 1 {
                 kindFound = 1
             }
             if kindFound == nil, families.contains(where: { family in
@@ -307,9 +308,6 @@ enum ShellDetector {
                 return ByteClass.hasPrefix(full, at: nameStart, family)
                     && (end >= nameEnd || !ByteClass.isAlpha(full[end]) || !ByteClass.isAlpha(full[end - 1]))
             }) { kindFound = 1 }
-            // Unmistakable even alone: a hyphenated tool name (`chef-shell`), a binary under a
-            // `bin/` directory, a name ended by a line break as a typed command line is.
-            let unmistakable = (dash != nil && dash! > nameStart) || binDirectory(full, lastSlash) || lineEnds(s, wordEnd)
             guard let kind = kindFound else {
                 if hasGlob && separated && lastSlash >= 0 { report.add(binaryPath, s, wordStart..<min(n, wordEnd + 30)) }
                 return wordEnd
@@ -340,6 +338,9 @@ enum ShellDetector {
                 report.add(chained, s, wordStart..<min(n, wordEnd + 40))
             case (1, false) where argument == .end && ctx.isName == false && length >= 4:
                 // A lone command name (`base64`, `lastlog`) is a value as often as a command.
+                // Unmistakable even alone: a hyphenated tool name (`chef-shell`), a binary under a
+                // `bin/` directory, a name ended by a line break as a typed command line is.
+                let unmistakable = (dash > nameStart && dash < nameEnd) || binDirectory(full, lastSlash) || lineEnds(s, wordEnd)
                 report.add(unmistakable ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
             case (1, false) where argument == .prose && !ctx.isRawBody:
                 // `cscli alerts list`, `ansible all -m ping`, `pip install x`: a command name and
