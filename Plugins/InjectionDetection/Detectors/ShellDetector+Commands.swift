@@ -21,7 +21,9 @@ extension ShellDetector {
                   "who", "last", "finger", "echo", "printf", "cp", "mv", "ln", "touch", "ed", "dd", "ps", "wc", "nl", "od",
                   "rev", "tac", "service", "route", "strings", "python", "perl", "ruby", "node", "php", "tar", "zip", "su",
                   "set", "unset", "top", "date", "cd", "ex", "ip", "screen", "expect", "script", "truncate", "watch", "git",
-                  "ver", "vol"] {
+                  "ver", "vol", "df", "du", "ss", "bc", "arch", "free", "users", "history", "sort", "uniq", "cut", "tr",
+                  "diff", "expr", "seq", "factor", "fold", "renice", "tty", "locale", "jobs", "col", "cal", "look", "rename",
+                  "logger", "paste", "join", "split", "trap", "declare", "basename", "dirname", "realpath"] {
             entries.insert((w, 2), at: 0)
         }
         for w in "cmd powershell pwsh reg net type dir copy del start tree sc path format".split(separator: " ") {
@@ -51,7 +53,14 @@ extension ShellDetector {
                   + "iwr irm iwmi gwmi icm saps sajb ipmo "
                   + "comm flock cpulimit ionice taskset chrt runuser setpriv bsdtar bsdcpio cpio htop pgrep pidof lscpu "
                   + "lsblk lsmod insmod rmmod modprobe dmesg journalctl tcpdump tshark rsync ftp sshpass base32 basenc "
-                  + "uuencode uudecode shred xdg-open pkexec setfacl getfacl chattr lsattr ldd objdump readelf").split(separator: " ") {
+                  + "uuencode uudecode shred xdg-open pkexec setfacl getfacl chattr lsattr ldd objdump readelf "
+                  // coreutils, util-linux, procps and bash builtins no prose uses
+                  + "nproc md5sum b2sum cksum sha1sum sha224sum sha256sum sha384sum sha512sum mktemp ulimit umask lastb stty "
+                  + "domainname dnsdomainname hostid logname dircolors numfmt shuf tsort pathchk pinky unexpand chcon runcon "
+                  + "blkid blockdev cfdisk chfn chsh fallocate fdisk findmnt fsck hwclock ipcs lsipc lslocks lslogins lsmem "
+                  + "lsns mcookie mkswap mountpoint namei partx pivot_root prlimit setarch setterm sfdisk sulogin swapon "
+                  + "utmpdump uuidgen wdctl wipefs zramctl pmap pwdx skill slabtop snice tload vmstat mtr ip6tables nft "
+                  + "ethtool iwconfig whois compgen shopt typeset unalias pushd popd getopts disown").split(separator: " ") {
             entries.append((String(w), 1))
         }
         return KeywordTable(entries)

@@ -1,6 +1,18 @@
 /// The shapes around a command word: its arguments (flags, paths, hosts, subcommands, a number),
 /// switches, alias definitions, brace and tilde expansions, globs.
 extension ShellDetector {
+    /// The word `s[start..<end]` is one item of a `|`-joined list of at least three plain words.
+    static func pipeList(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        guard start > 1, s[start - 1] == 0x7C else { return false }
+        var pipes = 1
+        var k = start - 1
+        while k > 0 && start - k < 40 && ByteClass.isWord(s[k - 1]) { k -= 1 }
+        guard k < start - 1 else { return false }
+        if k > 1, s[k - 1] == 0x7C, ByteClass.isWord(s[k - 2]) { pipes += 1 }
+        if end + 1 < s.count, s[end] == 0x7C, ByteClass.isWord(s[end + 1]) { pipes += 1 }
+        return pipes >= 2
+    }
+
     /// `/r`, `/c`, `/all` at `k` of the word: a Windows switch (letters), not a version (`curl/7.81`).
     static func isSwitch(_ w: UnsafeRawBufferPointer, _ k: Int) -> Bool {
         var e = k

@@ -316,6 +316,9 @@ enum ShellDetector {
                 report.add(obfuscated, s, wordStart..<min(n, wordEnd + 40))
                 return wordEnd
             }
+            // `name|id|email`, `date|sort|users`: an English word in a list of three or more words
+            // joined by `|` is a list item; a pipeline into it (`x|id`) is a command.
+            if kind == 2, wordStart == start, pipeList(s, start, wordEnd) { return wordEnd }
             // `;base64,` in a data URL: a command is never followed by a comma, except in a
             // brace expansion (`{nc,-lvp,4444}`), which runs it.
             if wordEnd < n, s[wordEnd] == 0x2C {
