@@ -40,7 +40,11 @@ enum CodeDetector {
                   + "register_shutdown_function register_tick_function ob_start extract parse_str var_dump print_r var_export "
                   + "get_defined_vars get_defined_functions scandir glob opendir readdir posix_getpwuid posix_kill posix_setuid "
                   + "escapeshellcmd escapeshellarg symlink link chown chgrp touch tempnam tmpfile simplexml_load_string "
-                  + "simplexml_load_file xml_parse ReflectionFunction invoke invokeargs zlib_decode fileowner filegroup fileperms fileinode").split(separator: " ") {
+                  + "simplexml_load_file xml_parse ReflectionFunction invoke invokeargs zlib_decode fileowner filegroup fileperms fileinode "
+                  // classes whose construction reads files, lists directories or reflects on code
+                  + "SplFileObject SplFileInfo DirectoryIterator RecursiveDirectoryIterator FilesystemIterator GlobIterator "
+                  + "ReflectionClass ReflectionMethod ReflectionObject SimpleXMLElement SoapClient ZipArchive PharData "
+                  + "XSLTProcessor").split(separator: " ") {
             entries.append((String(w), 1))
         }
         for w in ("strip_tags gethostbyname gethostbynamel gethostbyaddr chr ord hex2bin bin2hex strrev str_replace "
@@ -160,6 +164,11 @@ enum CodeDetector {
             || ByteClass.hasPrefix(s, at: k + 1, "lower:") || ByteClass.hasPrefix(s, at: k + 1, "upper:")
             || ByteClass.hasPrefix(s, at: k + 1, "::-") {
             report.add(jndi, s, i..<min(n, i + 40))
+        } else if k + 2 < n, s[k + 1] == 0x27 || s[k + 1] == 0x22 {
+            // `${'_GET'}`: a superglobal named by a string.
+            var e = k + 2
+            while e < n && ByteClass.isWord(s[e]) { e += 1 }
+            if e < n, s[e] == s[k + 1], superglobals.contains(s, k + 2, e) { report.add(phpVariable, s, i..<min(n, e + 20)) }
         } else {
             templateExpression(s, open: k, &report)
         }
