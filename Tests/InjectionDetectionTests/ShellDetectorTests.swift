@@ -42,7 +42,7 @@ func passesEverywhere(_ value: String) -> [String] {
 struct ShellDetectorTests {
     @Test("command names split by quotes, backslashes, empty and unset expansions, brace alternatives", arguments: [
         "w'h'o'am'i", "WH\"O\"AMI", "who$@ami", "wh\\oami -a", "ca$()t /etc/hosts", "un${x}ame -a", "p'i'ng -c 1 10.0.0.1",
-        "x;c{a,u}t /etc/hosts", "n$u\\c -lvp 4444", "upt$_ime", "who<()ami",
+        "x;c{a,u}t /etc/hosts", "n$u\\c -lvp 4444", "upt$_ime", "who<()ami", "who\\\nami", "x;ca\\\nt /etc/hosts",
     ])
     func obfuscatedCommands(_ payload: String) {
         #expect(rules(inValue: payload).contains("rce.obfuscated-command"), "\(payload) -> \(rules(inValue: payload))")
@@ -97,7 +97,7 @@ struct ShellDetectorTests {
         "data:image/png;base64,iVBORw0KGgo=", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "user@example.com",
         "# Heading\n\nSome *markdown* with `code` and [a link](https://example.com).",
         "name|id|email", "date|sort|users", "the best; top 10", "net income", "type 2 diabetes", "sleep 8 hours",
-        "free shipping; sort by price", "php-guide.pdf", "docker-compose", "node-fetch",
+        "free shipping; sort by price", "line one\\\nline two", "php-guide.pdf", "docker-compose", "node-fetch",
     ])
     func benign(_ text: String) {
         #expect(passesEverywhere(text).isEmpty, "\(text) -> \(rules(inValue: text)) blocked in \(passesEverywhere(text))")

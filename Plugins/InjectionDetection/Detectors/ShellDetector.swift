@@ -201,6 +201,8 @@ enum ShellDetector {
             }
             if b == 0x5C {
                 if length > 0 && i + 1 < n && ByteClass.isWord(s[i + 1]) { evasion = true }
+                // A backslash-newline joins lines: `ca\⏎t` is `cat`.
+                if length > 0 && i + 2 < n && s[i + 1] == 0x0A && ByteClass.isWord(s[i + 2]) { evasion = true; i += 1 }
                 i += 1
                 continue
             }
