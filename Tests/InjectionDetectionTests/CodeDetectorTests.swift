@@ -31,6 +31,15 @@ struct CodeDetectorTests {
         #expect(blocksEverywhere(payload).isEmpty, "\(payload) missed in \(blocksEverywhere(payload))")
     }
 
+    @Test("serialized objects, also with a signed length")
+    func serializedObjects() {
+        for payload in ["O:+8:\"stdClass\":0:{}", "a:+1:{i:0;s:1:\"x\";}", "C:11:\"ArrayObject\":0:{}"] {
+            #expect(rules(inValue: payload).contains("code.php-object"), "\(payload)")
+            #expect(blocksEverywhere(payload).isEmpty, "\(payload) missed in \(blocksEverywhere(payload))")
+        }
+        for text in ["Note: +8 hours", "ratio a:+1", "O: 8 \"items\""] { #expect(!blocksQuery(text), "\(text)") }
+    }
+
     @Test("a superglobal named by a string")
     func superglobalByString() {
         for payload in ["${'_GET'}['a']", "${\"_SERVER\"}"] {

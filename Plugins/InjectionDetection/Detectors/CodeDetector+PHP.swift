@@ -155,8 +155,10 @@ extension CodeDetector {
         var i = 0
         while i + 4 < n {
             let b = s[i]
-            if (b == 0x4F || b == 0x43 || b == 0x61) && s[i + 1] == 0x3A && ByteClass.isDigit(s[i + 2]) {
-                var k = i + 2
+            // `O:+8:` is read as `O:8:` by unserialize, a way past filters that expect a digit.
+            let sign = s[i + 2] == 0x2B ? 1 : 0
+            if (b == 0x4F || b == 0x43 || b == 0x61) && s[i + 1] == 0x3A && i + 2 + sign < n && ByteClass.isDigit(s[i + 2 + sign]) {
+                var k = i + 2 + sign
                 while k < n && ByteClass.isDigit(s[k]) { k += 1 }
                 if k + 1 < n, s[k] == 0x3A, s[k + 1] == 0x22 || (b == 0x61 && s[k + 1] == 0x7B) {
                     report.add(serialized, s, i..<min(n, i + 40))
