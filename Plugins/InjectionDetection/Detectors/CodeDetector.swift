@@ -235,7 +235,7 @@ enum CodeDetector {
         var known = phpFunctions.lookup(s, start, end)
         if known == nil, end - start > 8 {
             // `FOOgzinflate(`: a long code-running name glued to the end of an identifier.
-            var k = start + 1
+            var k = max(start + 1, end - 63)  // no PHP name is longer
             while k + 8 <= end && known == nil {
                 if phpFunctions.lookup(s, k, end) == 1 { known = 1 }
                 k += 1
