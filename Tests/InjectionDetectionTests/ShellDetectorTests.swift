@@ -65,7 +65,7 @@ struct ShellDetectorTests {
         "; top -b", "cpulimit -l 50 -f id", "env --version", "BusyBox --list", "npm install evil-pkg", "gem install x",
         "cat /var/log/auth.log", "tail /proc/self/environ", "shutdown\n", "chef-client\n", "bin/visudo",
         ";df -h", "|SHA256SUM /etc/shadow", "a;sleep 5", "x&&sleep 10", "&net user x p /add", "; gci env:",
-        "& wmic process list", "| reg query HKLM\\Software", ";systeminfo", "1|ver", "x|id", "a|id|base64",
+        "& wmic process list", "| reg query HKLM\\Software", ";systeminfo", "1|ver", "x|id", "a|id|base64", "x & id", "127.0.0.1 & ls", "a; who",
     ])
     func commandLines(_ payload: String) {
         #expect(blocksEverywhere(payload).isEmpty, "\(payload) -> \(rules(inValue: payload)) missed in \(blocksEverywhere(payload))")
@@ -97,7 +97,7 @@ struct ShellDetectorTests {
         "data:image/png;base64,iVBORw0KGgo=", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "user@example.com",
         "# Heading\n\nSome *markdown* with `code` and [a link](https://example.com).",
         "name|id|email", "date|sort|users", "the best; top 10", "net income", "type 2 diabetes", "sleep 8 hours",
-        "free shipping; sort by price", "line one\\\nline two", "php-guide.pdf", "docker-compose", "node-fetch",
+        "free shipping; sort by price", "Sales & Service", "Art & History", "Bread & more", "Home | History", "News | Last", "line one\\\nline two", "php-guide.pdf", "docker-compose", "node-fetch",
     ])
     func benign(_ text: String) {
         #expect(passesEverywhere(text).isEmpty, "\(text) -> \(rules(inValue: text)) blocked in \(passesEverywhere(text))")

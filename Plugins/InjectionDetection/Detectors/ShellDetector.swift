@@ -336,8 +336,11 @@ enum ShellDetector {
             case (3, true) where argument == .shell || substituted || subcommandFollows(s, wordEnd):  // `&net user x /add`
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             // After a line break in body text, a line that is just `Id` or `Type` is a heading, not a
-            // command; in a parameter or header a line break is how a command is smuggled.
-            case (2, true) where substituted || argument == .shell || (argument == .end && !(afterNewline && ctx.source == .body)):
+            // command; in a parameter or header a line break is how a command is smuggled. A last
+            // word after ` & ` or a capitalised one after a spaced separator is a title
+            // (`Sales & more`, `Home | History`), not a command (`&id`, `| id`, `;who`).
+            case (2, true) where substituted || argument == .shell
+                || (argument == .end && !(afterNewline && ctx.source == .body) && !titleWord(s, start, wordStart, spaced)):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             case (1, false) where argument == .shell:
                 report.add(chained, s, wordStart..<min(n, wordEnd + 40))
