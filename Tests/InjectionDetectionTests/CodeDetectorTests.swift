@@ -15,7 +15,7 @@ struct CodeDetectorTests {
     @Test("calls of PHP's function vocabulary, with the evasions between name and parenthesis", arguments: [
         "array_diff ($a,$b)", "tidy_parse_string()", "mysqli_query($c,'x')", "sodium_crypto_aead_chacha20poly1305_ietf_keygen (",
         "pi\u{0B}()", "FILE\r\n()", "Abs\n(1)", "exec /*x*/\n()", "serialize#x\n()", "XSHELL_EXEC('id')", "FOObase64_decode('aWQ=')",
-        "Str_Rot13('x')", "new SplFileObject('/etc/passwd')", "$r = new reflectionclass('x');", "require_once 'x.php';",
+        "Str_Rot13('x')", "fopen  (blah)", "exec\t(x)", "glob (id,id)", "file_get_contents (x)", "new SplFileObject('/etc/passwd')", "$r = new reflectionclass('x');", "require_once 'x.php';",
         "include $f;",
     ])
     func phpFunctions(_ payload: String) {
@@ -108,7 +108,8 @@ struct CodeDetectorTests {
         "<?xml:namespace prefix = o ns = \"urn:schemas-microsoft-com:office:office\" />", "<?xb echo 1;",
         "data://text/plain;base64,SGVsbG8gd29ybGQ=", "precision is key", "extension 42", "the session.timeout is 5",
         "name=value", "a=b&c=d", "Date: 2024-01-01", "reset (all)", "key(s)", "sort (by name)", "the DirectoryIterator class",
-        "please include 'the notes'", "include \"extras\" in the box",
+        "please include 'the notes'", "Please find attached the file (report.pdf)", "the system (v2) is down",
+        "copy (see fig. 2, left)", "include \"extras\" in the box",
     ])
     func benign(_ text: String) {
         #expect(passesEverywhere(text).isEmpty, "\(text) -> \(rules(inValue: text)) blocked in \(passesEverywhere(text))")

@@ -228,7 +228,7 @@ enum CodeDetector {
         // A line break, vertical tab or comment between a name and its `(` is never prose
         // (`FILE\r\n()`, `pi\v()`, `serialize#c\n()`): it is there to dodge a filter.
         var hidden = false
-        for k in end..<paren where s[k] != 0x20 && s[k] != 0x09 { hidden = true; break }
+        for k in end..<paren where s[k] != 0x20 { hidden = true; break }
         // A name qualified by `->`, `::` or `.` is a method: only the code-running ones count.
         let before = start > 0 ? s[start - 1] : 0
         let method = before == 0x2E || before == 0x3E || (before == 0x3A && start > 1 && s[start - 2] == 0x3A) || before == 0x24
@@ -247,8 +247,11 @@ enum CodeDetector {
             // `file(` and `copy(` are words too: count them only when called with a literal or variable.
             let argument = argumentStart(s, paren)
             let touching = end == paren
+            // `the file (report.pdf)`, `the system (v2)`: a word, one space, then a parenthesised
+            // aside is prose; `fopen  (blah)`, `exec\t(x)`, `system ('id')`, `glob (id,id)` are calls.
+            let aside = paren == end + 1 && s[end] == 0x20 && !underscored(s, start, end) && parentheticalProse(s, paren)
             switch kind {
-            case 1 where argument != 0 || end - start >= 5 || hidden,
+            case 1 where (argument != 0 && !aside) || (end - start >= 5 && !aside) || hidden,
                  2 where touching || end - start >= 6 || hidden,
                  3 where hidden || underscored(s, start, end):
                 report.add(phpFunction, s, start..<min(n, paren + 40))
@@ -312,6 +315,21 @@ enum CodeDetector {
             groups += 1
         }
         return false
+    }
+
+    /// The parenthesis at `paren` opens words, not arguments: a letter first, no nested call,
+    /// variable, string or statement, commas only before a space (`(see fig. 2, left)`).
+    private static func parentheticalProse(_ s: UnsafeRawBufferPointer, _ paren: Int) -> Bool {
+        guard paren + 1 < s.count, ByteClass.isAlpha(s[paren + 1]) else { return false }
+        var k = paren + 1
+        while k < s.count && s[k] != 0x29 && k - paren < 80 {
+            switch s[k] {
+            case 0x28, 0x24, 0x27, 0x22, 0x3B, 0x60: return false
+            case 0x2C where k + 1 < s.count && s[k + 1] != 0x20: return false
+            default: k += 1
+            }
+        }
+        return true
     }
 
     /// `[text](https://...)`, `[file](/docs/x)`: a Markdown link, a bracket group then a URL or path.

@@ -3,12 +3,13 @@
 extension ShellDetector {
     /// The word at `word`, after the separator that ends at `start`, reads as the end of a title:
     /// a word of four letters or more after a lone `&` and a space (`Bread & more`; `x & id` is a
-    /// command), or a capitalised one after a spaced separator (`Home | History`).
-    static func titleWord(_ s: UnsafeRawBufferPointer, _ start: Int, _ word: Int, _ spaced: Bool) -> Bool {
+    /// command), if `byAmpersand`, or a capitalised one after a spaced separator (`Home | History`,
+    /// `PHP & MySQL`).
+    static func titleWord(_ s: UnsafeRawBufferPointer, _ start: Int, _ word: Int, _ spaced: Bool, ampersand byAmpersand: Bool) -> Bool {
         guard spaced, start > 0 else { return false }
         var end = word
         while end < s.count && ByteClass.isAlpha(s[end]) { end += 1 }
-        let ampersand = s[start - 1] == 0x26 && (start < 2 || s[start - 2] != 0x26) && end - word >= 4
+        let ampersand = byAmpersand && s[start - 1] == 0x26 && (start < 2 || s[start - 2] != 0x26) && end - word >= 4
         let capital = s[word] >= 0x41 && s[word] <= 0x5A && word + 1 < s.count && s[word + 1] >= 0x61 && s[word + 1] <= 0x7A
         return ampersand || capital
     }

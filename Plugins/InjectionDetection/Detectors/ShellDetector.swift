@@ -331,7 +331,8 @@ enum ShellDetector {
             // `;sleep 5` is a timing probe; `the best; top 10` is prose.
             if argument == .number { argument = separated && !spaced ? .shell : .prose }
             switch (kind, separated || substituted) {
-            case (1, true):
+            case (1, true) where substituted || argument != .end || !titleWord(s, start, wordStart, spaced, ampersand: false):
+                // `PHP & MySQL` ends a title; `& mysql` and `;whoami` are commands.
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             case (3, true) where argument == .shell || substituted || subcommandFollows(s, wordEnd):  // `&net user x /add`
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
@@ -340,7 +341,7 @@ enum ShellDetector {
             // word after ` & ` or a capitalised one after a spaced separator is a title
             // (`Sales & more`, `Home | History`), not a command (`&id`, `| id`, `;who`).
             case (2, true) where substituted || argument == .shell
-                || (argument == .end && !(afterNewline && ctx.source == .body) && !titleWord(s, start, wordStart, spaced)):
+                || (argument == .end && !(afterNewline && ctx.source == .body) && !titleWord(s, start, wordStart, spaced, ampersand: true)):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             case (1, false) where argument == .shell:
                 report.add(chained, s, wordStart..<min(n, wordEnd + 40))
