@@ -109,7 +109,7 @@ struct CodeDetectorTests {
         "data://text/plain;base64,SGVsbG8gd29ybGQ=", "precision is key", "extension 42", "the session.timeout is 5",
         "name=value", "a=b&c=d", "Date: 2024-01-01", "reset (all)", "key(s)", "sort (by name)", "the DirectoryIterator class",
         "please include 'the notes'", "Please find attached the file (report.pdf)", "the system (v2) is down",
-        "copy (see fig. 2, left)", "include \"extras\" in the box",
+        "copy (see fig. 2, left)", "report Copy (2).pdf", "Header (top)", "Define (term)", "include \"extras\" in the box",
     ])
     func benign(_ text: String) {
         #expect(passesEverywhere(text).isEmpty, "\(text) -> \(rules(inValue: text)) blocked in \(passesEverywhere(text))")

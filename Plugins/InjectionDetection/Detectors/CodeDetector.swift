@@ -252,7 +252,7 @@ enum CodeDetector {
             let aside = paren == end + 1 && s[end] == 0x20 && !underscored(s, start, end) && parentheticalProse(s, paren)
             switch kind {
             case 1 where (argument != 0 && !aside) || (end - start >= 5 && !aside) || hidden,
-                 2 where touching || end - start >= 6 || hidden,
+                 2 where touching || (end - start >= 6 && !aside) || hidden,
                  3 where hidden || underscored(s, start, end):
                 report.add(phpFunction, s, start..<min(n, paren + 40))
             default:
@@ -317,10 +317,10 @@ enum CodeDetector {
         return false
     }
 
-    /// The parenthesis at `paren` opens words, not arguments: a letter first, no nested call,
+    /// The parenthesis at `paren` opens words, not arguments: a letter or digit first, no nested call,
     /// variable, string or statement, commas only before a space (`(see fig. 2, left)`).
     private static func parentheticalProse(_ s: UnsafeRawBufferPointer, _ paren: Int) -> Bool {
-        guard paren + 1 < s.count, ByteClass.isAlpha(s[paren + 1]) else { return false }
+        guard paren + 1 < s.count, ByteClass.isAlnum(s[paren + 1]) else { return false }
         var k = paren + 1
         while k < s.count && s[k] != 0x29 && k - paren < 80 {
             switch s[k] {
