@@ -19,10 +19,16 @@ enum CodeDetector {
     static let sessionFile = Rule("code.php-session-file", .code, .critical, "PHP session file name (sess_<id>) in an upload")
     static let python = Rule("code.python", .code, .critical, "Python code (__import__, os.system, __globals__)")
     static let java = Rule("code.java", .code, .critical, "Java runtime access (Runtime.getRuntime, ProcessBuilder)")
+    static let phpIni = Rule("code.php-ini", .code, .critical, "PHP configuration directive set (allow_url_include=1, opcache.x=)")
+    static let configUpload = Rule("code.config-upload", .code, .critical, "upload of a server or application configuration file (.htaccess, web.config)")
 
     /// 1: runs code, commands or touches files: a finding when called with an argument (or a
     /// long name); 2: other PHP built-ins (strip_tags, gethostbyname), a finding when the name
-    /// touches its `(` or is long enough not to be a word.
+    /// touches its `(` or is long enough not to be a word; 3: the rest of PHP's function
+    /// vocabulary (``phpVocabulary``), a finding when the name is an identifier no prose has
+    /// (`array_diff (`, `tidy_parse_string()`) or is parted from its `(` by a line break or a
+    /// comment (`pi\v()`); plain harmless calls (`filemtime($f)`) pass. A name that is not a
+    /// PHP function (`sodium_add_to_recipe(`, `openlogfile(`) is not PHP.
     static let phpFunctions: KeywordTable = {
         var entries: [(String, UInt8)] = []
         for w in ("system exec shell_exec passthru popen proc_open pcntl_exec eval assert create_function call_user_func "
@@ -34,7 +40,11 @@ enum CodeDetector {
                   + "register_shutdown_function register_tick_function ob_start extract parse_str var_dump print_r var_export "
                   + "get_defined_vars get_defined_functions scandir glob opendir readdir posix_getpwuid posix_kill posix_setuid "
                   + "escapeshellcmd escapeshellarg symlink link chown chgrp touch tempnam tmpfile simplexml_load_string "
-                  + "simplexml_load_file xml_parse ReflectionFunction invoke invokeargs").split(separator: " ") {
+                  + "simplexml_load_file xml_parse ReflectionFunction invoke invokeargs zlib_decode fileowner filegroup fileperms fileinode "
+                  // classes whose construction reads files, lists directories or reflects on code
+                  + "SplFileObject SplFileInfo DirectoryIterator RecursiveDirectoryIterator FilesystemIterator GlobIterator "
+                  + "ReflectionClass ReflectionMethod ReflectionObject SimpleXMLElement SoapClient ZipArchive PharData "
+                  + "XSLTProcessor").split(separator: " ") {
             entries.append((String(w), 1))
         }
         for w in ("strip_tags gethostbyname gethostbynamel gethostbyaddr chr ord hex2bin bin2hex strrev str_replace "
@@ -45,21 +55,13 @@ enum CodeDetector {
                   + "function_exists method_exists class_exists get_class constant define defined compact "
                   + "array_merge in_array array_key_exists strlen count sizeof header setcookie session_start "
                   + "ob_get_contents ob_get_clean ob_end_clean debug_zval_dump zend_version phpversion php_sapi_name "
-                  + "checkdate date strtotime mktime gmdate").split(separator: " ") {
+                  + "checkdate date strtotime mktime gmdate pack unpack readlink realpath").split(separator: " ") {
             entries.append((String(w), 2))
         }
+        // Later duplicates are ignored: the curated tags above win.
+        for w in phpVocabulary { entries.append((String(w), 3)) }
         return KeywordTable(entries)
     }()
-
-    /// PHP extension prefixes: a call of any `array_*`, `str_*`, `sodium_*`... is PHP, not prose.
-    static let phpFamilies: [StaticString] = ["array_", "str_", "file_", "date_", "sodium_", "tidy_", "zlib_", "gz", "posix_",
-                                              "pcntl_", "proc_", "mb_", "preg_", "curl_", "openssl_", "ob_", "session_", "stream_",
-                                              "socket_", "mysqli_", "mysql_", "pg_", "sqlite_", "xml_", "json_", "ftp_", "ldap_",
-                                              "imap_", "finfo_", "iconv_", "hash_", "ctype_", "filter_", "func_", "call_user",
-                                              "create_", "get_", "set_", "is_", "ini_", "apache_", "iterator_", "spl_", "class_",
-                                              "method_", "property_", "function_", "base64_", "convert_", "escapeshell", "highlight_",
-                                              "php_", "php", "parse_", "register_", "shell_", "show_", "simplexml_", "var_", "unpack",
-                                              "pack", "filegroup", "fileowner", "fileperms", "symlink", "touch", "readlink", "realpath"]
 
     private static let superglobals = KeywordTable(["_get", "_post", "_request", "_cookie", "_server", "_files", "_env",
                                                     "_session", "globals", "http_raw_post_data", "http_get_vars",
@@ -71,22 +73,22 @@ enum CodeDetector {
         var i = 0
         while i < n {
             let b = s[i]
+            if i == 0 || s[i - 1] == 0x0A, ByteClass.isAlpha(b), let eq = iniAssignment(s, i) {
+                report.add(phpIni, s, i..<min(n, eq + 30))
+            }
             switch b {
             case 0x3C where i + 1 < n && s[i + 1] == 0x3F:  // <?
-                var k = i + 2
-                if ByteClass.hasPrefix(s, at: k, "php") { k += 3 } else if k < n && s[k] == 0x3D { k += 1 }
-                else if k < n && !ByteClass.isSpace(s[k]) { break }
-                while k < n && ByteClass.isSpace(s[k]) { k += 1 }
-                if k < n, s[k] == 0x24 || ByteClass.isAlpha(s[k]) || s[k] == 0x40 || s[k] == 0x60 || s[k] == 0x28 {
-                    report.add(phpTag, s, i..<min(n, k + 40))
-                }
+                openTag(s, i, &report)
+            case 0x5B where bracketTag(s, i), 0x7B where bracketTag(s, i):  // [php] {php} [/php]: BBCode and Smarty PHP blocks
+                report.add(phpTag, s, i..<min(n, i + 40))
             case 0x24:  // $
                 dollar(s, i, &report)
             case 0x40 where i + 2 < n && s[i + 1] == 0x7B && s[i + 2] == 0x5B:  // @{[ ... ]}
                 report.add(perl, s, i..<min(n, i + 40))
             case 0x3C where i + 1 < n && s[i + 1] == 0x25:  // <% ERB, JSP, ASP
                 if i + 2 < n, s[i + 2] == 0x3D || s[i + 2] == 0x20 || s[i + 2] == 0x40 || s[i + 2] == 0x21,
-                   ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i..<min(n, i + 400)]), "%>") != nil {
+                   let close = ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i..<min(n, i + 400)]), "%>"),
+                   scriptletHoldsCode(s, i + 3, i + close) {
                     report.add(template, s, i..<min(n, i + 40))
                 }
             case 0x23 where i + 1 < n && s[i + 1] == 0x7B:  // #{ } Ruby, Java EL
@@ -111,6 +113,20 @@ enum CodeDetector {
         }
         serializedObject(s, &report)
         keywords(s, ctx, &report)
+    }
+
+    /// The body of `<% ... %>` is code: an operator, a call, a member access or a statement
+    /// (two words, `if True`); a lone name (`<%=title%>`) is a placeholder.
+    private static func scriptletHoldsCode(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
+        var words = 0, inWord = false
+        var k = a
+        while k < e {
+            let b = s[k]
+            if b == 0x28 || b == 0x2A || b == 0x2B || b == 0x5B || b == 0x7C || b == 0x3D || b == 0x2E || b == 0x27 || b == 0x22 { return true }
+            if ByteClass.isWord(b) { if !inWord { words += 1 }; inWord = true } else { inWord = false }
+            k += 1
+        }
+        return words >= 2
     }
 
     /// `$_GET`, `$GLOBALS[`, `${jndi:`, `${7*7}`, `$x(` and `$x //comment\n (`.
@@ -148,6 +164,11 @@ enum CodeDetector {
             || ByteClass.hasPrefix(s, at: k + 1, "lower:") || ByteClass.hasPrefix(s, at: k + 1, "upper:")
             || ByteClass.hasPrefix(s, at: k + 1, "::-") {
             report.add(jndi, s, i..<min(n, i + 40))
+        } else if k + 2 < n, s[k + 1] == 0x27 || s[k + 1] == 0x22 {
+            // `${'_GET'}`: a superglobal named by a string.
+            var e = k + 2
+            while e < n && ByteClass.isWord(s[e]) { e += 1 }
+            if e < n, s[e] == s[k + 1], superglobals.contains(s, k + 2, e) { report.add(phpVariable, s, i..<min(n, e + 20)) }
         } else {
             templateExpression(s, open: k, &report)
         }
@@ -180,7 +201,7 @@ enum CodeDetector {
         let n = s.count
         var end = paren
         while end > 0 && ByteClass.isSpace(s[end - 1]) { end -= 1 }
-        // Comments between the name and `(`: `exec /*x*/ (`, `symlink//c\n(`.
+        // Comments between the name and `(`: `exec /*x*/ (`, `symlink//c\n(`, `serialize#c\n(`.
         while end > 1 {
             if s[end - 1] == 0x2F && s[end - 2] == 0x2A, let open = lastIndex(s, "/*", before: end - 2) {
                 end = open
@@ -196,26 +217,46 @@ enum CodeDetector {
         // or the string is being concatenated (`"sys"."tem" (`).
         let quoted = end > 0 && (s[end - 1] == 0x22 || s[end - 1] == 0x27)
         if end > 0, s[end - 1] == 0x29 || s[end - 1] == 0x5D || s[end - 1] == 0x7D || (quoted && (end == paren || concatenated(s, end))) {
-            if calleeLooksLikeCode(s, end) { report.add(variableFunction, s, max(0, end - 20)..<min(n, paren + 20)) }
+            if !markdownLink(s, end, paren), calleeLooksLikeCode(s, end) {
+                report.add(variableFunction, s, max(0, end - 20)..<min(n, paren + 20))
+            }
             return
         }
         var start = end
         while start > 0 && (ByteClass.isWord(s[start - 1])) { start -= 1 }
         guard end > start else { return }
+        // A line break, vertical tab or comment between a name and its `(` is never prose
+        // (`FILE\r\n()`, `pi\v()`, `serialize#c\n()`): it is there to dodge a filter.
+        var hidden = false
+        for k in end..<paren where s[k] != 0x20 { hidden = true; break }
         // A name qualified by `->`, `::` or `.` is a method: only the code-running ones count.
         let before = start > 0 ? s[start - 1] : 0
         let method = before == 0x2E || before == 0x3E || (before == 0x3A && start > 1 && s[start - 2] == 0x3A) || before == 0x24
         var known = phpFunctions.lookup(s, start, end)
-        if known == nil, end - start >= 4, phpFamilies.contains(where: { ByteClass.hasPrefix(s, at: start, $0) }) { known = 2 }
+        if known == nil, end - start > 8 {
+            // `FOOgzinflate(`: a long code-running name glued to the end of an identifier.
+            var k = max(start + 1, end - 63)  // no PHP name is longer
+            while k + 8 <= end && known == nil {
+                if phpFunctions.lookup(s, k, end) == 1 { known = 1 }
+                k += 1
+            }
+        }
         // `count(s)`, `file(s)`: the plural notation of prose.
         let plural = ByteClass.hasPrefix(s, at: paren + 1, "s)") || ByteClass.hasPrefix(s, at: paren + 1, "es)")
         if let kind = known, !method, !plural {
             // `file(` and `copy(` are words too: count them only when called with a literal or variable.
             let argument = argumentStart(s, paren)
-            if kind == 1 && (argument != 0 || end - start >= 5) {
+            let touching = end == paren
+            // `the file (report.pdf)`, `the system (v2)`: a word, one space, then a parenthesised
+            // aside is prose; `fopen  (blah)`, `exec\t(x)`, `system ('id')`, `glob (id,id)` are calls.
+            let aside = paren == end + 1 && s[end] == 0x20 && !underscored(s, start, end) && parentheticalProse(s, paren)
+            switch kind {
+            case 1 where (argument != 0 && !aside) || (end - start >= 5 && !aside) || hidden,
+                 2 where touching || (end - start >= 6 && !aside) || hidden,
+                 3 where hidden || underscored(s, start, end):
                 report.add(phpFunction, s, start..<min(n, paren + 40))
-            } else if kind == 2 && (end == paren || end - start >= 6) {
-                report.add(phpFunction, s, start..<min(n, paren + 40))
+            default:
+                break
             }
         }
         let name = UnsafeRawBufferPointer(rebasing: s[start..<end])
@@ -266,9 +307,36 @@ enum CodeDetector {
             if groupHoldsCode(s, g + 1, k - 1) { return true }
             k = g
             while k > 0 && ByteClass.isSpace(s[k - 1]) { k -= 1 }
+            // `$x[@5]/*wat*/[@d] (`: a comment between the links of the chain.
+            if k > 1, s[k - 1] == 0x2F, s[k - 2] == 0x2A, let open = lastIndex(s, "/*", before: k - 2) {
+                k = open
+                while k > 0 && ByteClass.isSpace(s[k - 1]) { k -= 1 }
+            }
             groups += 1
         }
         return false
+    }
+
+    /// The parenthesis at `paren` opens words, not arguments: a letter or digit first, no nested call,
+    /// variable, string or statement, commas only before a space (`(see fig. 2, left)`).
+    private static func parentheticalProse(_ s: UnsafeRawBufferPointer, _ paren: Int) -> Bool {
+        guard paren + 1 < s.count, ByteClass.isAlnum(s[paren + 1]) else { return false }
+        var k = paren + 1
+        while k < s.count && s[k] != 0x29 && k - paren < 80 {
+            switch s[k] {
+            case 0x28, 0x24, 0x27, 0x22, 0x3B, 0x60: return false
+            case 0x2C where k + 1 < s.count && s[k + 1] != 0x20: return false
+            default: k += 1
+            }
+        }
+        return true
+    }
+
+    /// `[text](https://...)`, `[file](/docs/x)`: a Markdown link, a bracket group then a URL or path.
+    private static func markdownLink(_ s: UnsafeRawBufferPointer, _ end: Int, _ paren: Int) -> Bool {
+        guard s[end - 1] == 0x5D, end == paren, paren + 1 < s.count else { return false }
+        let c = s[paren + 1]
+        return c == 0x2F || c == 0x23 || c == 0x2E || ByteClass.hasPrefix(s, at: paren + 1, "http") || ByteClass.hasPrefix(s, at: paren + 1, "mailto:")
     }
 
     /// The string ending at `end` follows a `.`: `"sys"."t"."em"`.
@@ -281,21 +349,44 @@ enum CodeDetector {
         return k >= 0 && s[k] == 0x2E
     }
 
-    /// A string, a variable, a string concatenation or a PHP function name inside `s[a..<e]`.
+    /// A string, a variable, a string concatenation or a PHP function name inside `s[a..<e]`;
+    /// or bare words joined by `.` without a space (`sy.(st).em`: PHP once read an undefined
+    /// constant as its own name, so that concatenation spells `system`).
     private static func groupHoldsCode(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
         var i = a
+        var joins = 0, other = false
+        var words = 0, function = false
         while i < e {
             let b = s[i]
             if b == 0x24 || b == 0x22 || b == 0x27 { return true }
+            if b == 0x2F, i + 1 < e, s[i + 1] == 0x2A {  // a comment is not a word of the group
+                i += 2
+                while i + 1 < e && !(s[i] == 0x2A && s[i + 1] == 0x2F) { i += 1 }
+                i += 2
+                continue
+            }
             if ByteClass.isAlpha(b) || b == 0x5F {
                 let w = i
                 while i < e && ByteClass.isWord(s[i]) { i += 1 }
-                if phpFunctions.lookup(s, w, i) == 1 { return true }
+                words += 1
+                // `[system][0](`, `(exec('x'))(`: the name alone or called; `[a link]` is prose.
+                if phpFunctions.lookup(s, w, i) == 1 {
+                    if i < e && s[i] == 0x28 { return true }
+                    function = true
+                }
                 continue
+            }
+            if b == 0x2E {
+                // `.` between operands (a name or a group on each side), never `e.g.)` or `1.2`.
+                let left = i > a && ((ByteClass.isWord(s[i - 1]) && !ByteClass.isDigit(s[i - 1])) || s[i - 1] == 0x29)
+                let right = i + 1 < e && (ByteClass.isAlpha(s[i + 1]) || s[i + 1] == 0x5F || s[i + 1] == 0x28)
+                if left && right { joins += 1 } else { other = true }
+            } else if b != 0x28 && b != 0x29 && !ByteClass.isWord(b) {
+                other = true
             }
             i += 1
         }
-        return false
+        return (function && words == 1) || (joins > 0 && !other)
     }
 
     private static func lastIndex(_ s: UnsafeRawBufferPointer, _ pair: StaticString, before end: Int) -> Int? {
@@ -315,6 +406,8 @@ enum CodeDetector {
         var k = end - 1
         while k > 0 && s[k] != 0x0A && end - k < 200 {
             if s[k] == 0x2F && s[k - 1] == 0x2F && (k < 2 || s[k - 2] != 0x3A) { return k - 1 }
+            // PHP's `#` comment, right after a name (`serialize#c`): `#` inside prose follows a space.
+            if s[k] == 0x23 && ByteClass.isWord(s[k - 1]) { return k }
             k -= 1
         }
         return nil
@@ -355,37 +448,6 @@ enum CodeDetector {
         if forever { report.add(loop, s, max(0, paren - 5)..<min(n, k + 1)) }
     }
 
-    /// `php://`, `phar://`, `expect://`, `zip://`, `glob://`, `data://`, `ssh2.exec://`.
-    private static func streamWrapper(_ s: UnsafeRawBufferPointer, colon: Int, _ report: inout Report) {
-        var start = colon
-        while start > 0 && (ByteClass.isAlnum(s[start - 1]) || s[start - 1] == 0x2E) { start -= 1 }
-        let scheme = UnsafeRawBufferPointer(rebasing: s[start..<colon])
-        for name: StaticString in ["php", "phar", "expect", "zip", "glob", "data", "zlib", "compress.zlib", "compress.bzip2",
-                                   "ssh2.exec", "ssh2.shell", "ssh2.tunnel", "rar", "ogg"]
-        where scheme.count == name.utf8CodeUnitCount && ByteClass.hasPrefix(scheme, at: 0, name) {
-            report.add(wrapper, s, start..<min(s.count, colon + 40))
-            return
-        }
-    }
-
-    /// `O:8:"stdClass":1:{`, `a:2:{i:0;`, `C:11:"ArrayObject":`.
-    private static func serializedObject(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
-        let n = s.count
-        var i = 0
-        while i + 4 < n {
-            let b = s[i]
-            if (b == 0x4F || b == 0x43 || b == 0x61) && s[i + 1] == 0x3A && ByteClass.isDigit(s[i + 2]) {
-                var k = i + 2
-                while k < n && ByteClass.isDigit(s[k]) { k += 1 }
-                if k + 1 < n, s[k] == 0x3A, s[k + 1] == 0x22 || (b == 0x61 && s[k + 1] == 0x7B) {
-                    report.add(serialized, s, i..<min(n, i + 40))
-                    return
-                }
-            }
-            i += 1
-        }
-    }
-
     /// Names that are code wherever they appear: Node's process internals, Java's runtime,
     /// Python's os module. Each needle is keyed by its first word (see ``keywords(_:_:_:)``).
     private static let needles: [(text: StaticString, rule: Rule)] = [
@@ -416,43 +478,14 @@ enum CodeDetector {
             guard ByteClass.isWord(s[i]) || s[i] == 0x24 else { i += 1; continue }
             let start = i
             while i < n && (ByteClass.isWord(s[i]) || s[i] == 0x24) { i += 1 }
+            if includeWords.contains(s, start, i), includeStatement(s, i) {
+                report.add(phpFunction, s, start..<min(n, i + 40))
+                continue
+            }
             guard needleWords.contains(s, start, i) else { continue }
             for needle in needles where ByteClass.hasPrefix(s, at: start, needle.text) {
                 report.add(needle.rule, s, start..<min(n, start + 40))
             }
-        }
-    }
-
-    /// A file name that the web server would execute, uploaded or named in an upload header:
-    /// any extension of the PHP family anywhere (`x.php.png` runs on a misconfigured Apache;
-    /// spaces and trailing dots are dropped as Windows and some servers do), the other server
-    /// script types as the last extension; and PHP session file names.
-    static func scriptFileName(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
-        var base = 0
-        for k in 0..<s.count where s[k] == 0x2F || s[k] == 0x5C { base = k + 1 }
-        if s.count - base >= 20, ByteClass.hasPrefix(s, at: base, "sess_") { report.add(sessionFile, s, base..<s.count); return }
-        var k = base
-        var lastExtension: Range<Int>? = nil
-        while k < s.count {
-            guard s[k] == 0x2E else { k += 1; continue }
-            var a = k + 1
-            while a < s.count && s[a] == 0x20 { a += 1 }
-            var e = a
-            while e < s.count && ByteClass.isAlnum(s[e]) { e += 1 }
-            if e > a {
-                if ByteClass.hasPrefix(s, at: a, "php") || ByteClass.hasPrefix(s, at: a, "pht") || ByteClass.hasPrefix(s, at: a, "phar") {
-                    report.add(scriptUpload, s, base..<s.count)
-                    return
-                }
-                lastExtension = a..<e
-            }
-            k = max(e, k + 1)
-        }
-        guard let ext = lastExtension else { return }
-        for name: StaticString in ["jsp", "jspx", "asp", "aspx", "ashx", "asmx", "cer", "shtml", "cgi", "pl"]
-        where ext.count == name.utf8CodeUnitCount && ByteClass.hasPrefix(s, at: ext.lowerBound, name) {
-            report.add(scriptUpload, s, base..<s.count)
-            return
         }
     }
 }

@@ -5,137 +5,22 @@
 enum ShellDetector {
     static let chained = Rule("rce.command", .rce, .critical, "shell command after a separator (; | & newline)")
     static let substitution = Rule("rce.substitution", .rce, .critical, "command substitution $( ) or backticks")
-    static let leadingCommand = Rule("rce.command-value", .rce, .high, "value that is a shell command line")
+    static let leadingCommand = Rule("rce.command-value", .rce, .high, "value that is a shell command line, or a lone command name")
     static let binaryPath = Rule("rce.binary-path", .rce, .critical, "path of a shell or system binary (/bin/sh, cmd.exe)")
     static let shellshock = Rule("rce.shellshock", .rce, .critical, "bash function definition '() {' (Shellshock)")
-    static let expansion = Rule("rce.expansion", .rce, .critical, "shell expansion used for evasion (${IFS}, $'\\x..', $[..])")
+    static let expansion = Rule("rce.expansion", .rce, .critical, "shell expansion used for evasion (${IFS}, $'\\x..', $[..], $((..)), ${name}, !1, ~+)")
     static let devTCP = Rule("rce.reverse-shell", .rce, .critical, "redirection to /dev/tcp or a named pipe")
     static let windows = Rule("rce.windows", .rce, .critical, "Windows command syntax (cmd /c, %COMSPEC%, FOR /F, IF EXIST)")
     static let globPath = Rule("rce.glob-path", .rce, .critical, "path spelled with globs from the root (/???/?s, /et*/passwd)")
     static let redirect = Rule("rce.redirect", .rce, .critical, "output redirected into an absolute path (>/tmp/x)")
+    static let obfuscated = Rule("rce.obfuscated-command", .rce, .critical, "command name split by quotes, backslashes or empty expansions (w'h'o'am'i, c$@at, pi$()ng)")
     static let variableCommand = Rule("rce.variable-command", .rce, .critical, "shell variable or brace expansion run as a command ($c $a, {,ip,a})")
-
-    /// 1: only a command; 2: also an English word (needs shell-like arguments); 3: Windows.
-    static let commands: KeywordTable = {
-        var entries: [(String, UInt8)] = []
-        for w in ("whoami uname ifconfig ipconfig netstat nslookup wget curl nc ncat netcat socat telnet ssh scp sftp tftp "
-                  + "bash sh zsh ksh csh tcsh dash ash busybox python python2 python3 perl ruby php node lua "
-                  + "chmod chown chgrp rm rmdir mkfifo mknod useradd usermod passwd sudo su crontab nohup xterm "
-                  + "lastlog printenv base64 xxd hexdump strings gcc tar gzip gunzip bzip2 zip unzip dd ps pkill killall "
-                  + "uptime hostname nmap dig traceroute tracepath ping6 arp route iptables systemctl service sysctl "
-                  + "ls cat id pwd env awk gawk sed grep egrep fgrep xargs tee wc head tail nl od "
-                  + "vi vim nano ed emacs less more find locate which whereis file stat readlink getent groups "
-                  + "ping mail sendmail mutt openssl jexec exec eval alias export source sleep timeout tac rev "
-                  + "lsof kill w who last finger echo printf cp mv ln touch").split(separator: " ") {
-            entries.append((String(w), 1))
-        }
-        // English words that are also commands: judged by their arguments.
-        for w in ["ls", "cat", "id", "pwd", "env", "head", "tail", "less", "more", "find", "locate", "which", "file", "stat",
-                  "groups", "ping", "mail", "exec", "eval", "alias", "export", "source", "sleep", "timeout", "kill", "w",
-                  "who", "last", "finger", "echo", "printf", "cp", "mv", "ln", "touch", "ed", "dd", "ps", "wc", "nl", "od",
-                  "rev", "tac", "service", "route", "strings", "python", "perl", "ruby", "node", "php", "tar", "zip", "su",
-                  "set", "unset"] {
-            entries.insert((w, 2), at: 0)
-        }
-        for w in "cmd powershell pwsh certutil bitsadmin wmic reg schtasks rundll32 regsvr32 mshta cscript wscript net tasklist systeminfo type dir copy del start".split(separator: " ") {
-            entries.append((String(w), 3))
-        }
-        for w in ("gdb strace ltrace visudo zstdcat zcat bzcat xzcat gzcat irb pry rmt pipx pip pip3 npm npx yarn gem cargo "
-                  + "cscli c89 c99 cc gcc clang ll column aptitude apt apt-get yum dnf apk dpkg rpm snap regedit bcdboot "
-                  + "bcdedit vssadmin wevtutil icacls takeown diskpart ansible chef knife puppet salt docker kubectl "
-                  + "perf iex invoke-expression invoke-webrequest invoke-restmethod start-process new-object "
-                  + "get-content set-content remove-item downloadstring certreq expand esentutl msiexec "
-                  + "shutdown reboot halt poweroff init telinit swapoff mount umount losetup nsenter chroot unshare "
-                  + "sqlite3 mysql psql mongo redis-cli").split(separator: " ") {
-            entries.append((String(w), 1))
-        }
-        return KeywordTable(entries)
-    }()
-
-    /// Words that run the next word as a command: `time sh -c id`, `sudo -u x id`.
-    static let prefixes = KeywordTable(["time", "strace", "ltrace", "nice", "nohup", "sudo", "doas", "env", "xargs", "watch",
-                                        "command", "builtin", "exec", "timeout", "stdbuf", "unbuffer", "setsid", "chronic", "busybox"])
-    /// Tool families whose every member is a command (`ansible-playbook`, `chef-client`, `Invoke-Item`).
-    static let families: [StaticString] = ["ansible", "chef-", "invoke-", "ssh-", "python", "perl", "php", "ruby", "node",
-                                           "aa-", "git-", "apt-", "kube", "docker-", "pg_", "mysql"]
-
-    /// Windows batch keywords whose grammar is unmistakable: `FOR /F %i IN (...) DO`, `IF [/I] [NOT] EXIST x cmd`.
-    static func batchStatement(_ s: UnsafeRawBufferPointer, _ start: Int, _ report: inout Report) -> Bool {
-        let n = s.count
-        func skipSpaces(_ i: inout Int) { while i < n && (s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B) { i += 1 } }
-        func word(_ i: inout Int) -> Range<Int> {
-            let a = i
-            while i < n && !ByteClass.isSpace(s[i]) && s[i] != 0x2B && s[i] != 0x28 { i += 1 }
-            return a..<i
-        }
-        func isWord(_ r: Range<Int>, _ w: StaticString) -> Bool { r.count == w.utf8CodeUnitCount && ByteClass.hasPrefix(s, at: r.lowerBound, w) }
-        var i = start
-        let first = word(&i)
-        if isWord(first, "for") {
-            // FOR [/D|/R path|/L|/F "options"] %var IN (set) DO command: an IN ( ... ) DO after a %variable.
-            guard let percent = find(s, 0x25, from: i, within: 120), let inAt = findWithin(s, "in", from: percent, within: 40),
-                  inAt > 0, ByteClass.isSpace(s[inAt - 1]) || s[inAt - 1] == 0x2B else { return false }
-            var k = inAt + 2
-            skipSpaces(&k)
-            guard k < n, s[k] == 0x28, let close = find(s, 0x29, from: k, within: 300),
-                  let doAt = findWithin(s, "do", from: close, within: 8) else { return false }
-            report.add(windows, s, start..<min(n, doAt + 20))
-            return true
-        } else if isWord(first, "if") || (first.count > 2 && ByteClass.hasPrefix(s, at: first.lowerBound, "if/")) {
-            if first.count > 2 { i = first.lowerBound + 2 }
-            skipSpaces(&i)
-            if i + 1 < n, s[i] == 0x2F, ByteClass.lower(s[i + 1]) == 0x69 { i += 2; skipSpaces(&i) }
-            var w = word(&i)
-            if isWord(w, "not") { skipSpaces(&i); w = word(&i) }
-            if isWord(w, "exist") || isWord(w, "defined") || isWord(w, "errorlevel") || isWord(w, "cmdextversion") {
-                report.add(windows, s, start..<min(n, i + 40))
-                return true
-            }
-            // IF a==b, IF %x% EQU 1, IF (2 GEQ 15)
-            if let eq = findWithin(s, "==", from: w.lowerBound, within: 60), eq + 2 < n, !ByteClass.isSpace(s[eq + 2]) {
-                report.add(windows, s, start..<min(n, eq + 30))
-                return true
-            }
-            var k = w.lowerBound
-            var steps = 0
-            while k < n && steps < 6 {
-                if k + 1 < n && s[k] == 0x3D && s[k + 1] == 0x3D { report.add(windows, s, start..<min(n, k + 30)); return true }
-                var m = k
-                let next = word(&m)
-                for op: StaticString in ["equ", "neq", "lss", "leq", "gtr", "geq"] where isWord(next, op) {
-                    report.add(windows, s, start..<min(n, m + 30))
-                    return true
-                }
-                if m == k { m += 1 }
-                k = m
-                skipSpaces(&k)
-                steps += 1
-            }
-        }
-        return false
-    }
-
-    /// `needle` starting within `within` bytes of `from`: look-aheads stay bounded, so the scan stays linear.
-    private static func findWithin(_ s: UnsafeRawBufferPointer, _ needle: StaticString, from: Int, within: Int) -> Int? {
-        guard from < s.count else { return nil }
-        let window = UnsafeRawBufferPointer(rebasing: s[from..<min(s.count, from + within + needle.utf8CodeUnitCount)])
-        return ByteClass.find(window, needle).map { $0 + from }
-    }
-
-    private static func find(_ s: UnsafeRawBufferPointer, _ byte: UInt8, from: Int, within: Int) -> Int? {
-        var k = from
-        while k < s.count && k - from < within {
-            if s[k] == byte { return k }
-            k += 1
-        }
-        return nil
-    }
 
     /// System directories: a glob anywhere in a path under them is a way to name a file without spelling it.
     static let systemDirectories = KeywordTable(["etc", "bin", "sbin", "usr", "proc", "dev", "var", "tmp", "root", "home", "lib", "boot", "sys"])
 
     /// `/et*/*wd`, `/etc/[!q]asswd`, `/???/?s`: an absolute path with globs at the root or under a system directory.
-    private static func globbedPath(_ s: UnsafeRawBufferPointer, _ start: Int) -> Int? {
+    static func globbedPath(_ s: UnsafeRawBufferPointer, _ start: Int) -> Int? {
         var end = start
         var glob = false
         while end < s.count && !ByteClass.isSpace(s[end]) && s[end] != 0x3B && s[end] != 0x7C && s[end] != 0x26 {
@@ -158,6 +43,7 @@ enum ShellDetector {
         var fromSeparator = false
         var inSubstitution = false
         var afterNewline = false
+        var inQuery = false
         while i < n {
             let b = s[i]
             if atCommandStart {
@@ -185,20 +71,24 @@ enum ShellDetector {
                 report.add(variableCommand, s, i..<min(n, i + 30))
             case 0x24 where i + 1 < n:
                 let c = s[i + 1]
-                if c == 0x28 {  // $(
+                if c == 0x28 && i + 2 < n && s[i + 2] == 0x28 && findWithin(s, "))", from: i + 3, within: 40) != nil {  // $(( )) arithmetic
+                    report.add(expansion, s, i..<min(n, i + 12))
+                    i += 2
+                } else if c == 0x28 {  // $(
                     atCommandStart = true; fromSeparator = true; inSubstitution = true
                     i += 1
                 } else if c == 0x7B && (ByteClass.hasPrefix(s, at: i + 2, "ifs") || ByteClass.hasPrefix(s, at: i + 2, "path:")
                                         || ByteClass.hasPrefix(s, at: i + 2, "home:") || ByteClass.hasPrefix(s, at: i + 2, "shell")) {
                     report.add(expansion, s, i..<min(n, i + 12))
-                } else if c == 0x5B || (c == 0x27 && i + 3 < n && s[i + 2] == 0x5C) || ByteClass.hasPrefix(s, at: i + 1, "ifs")
-                            || (c == 0x28 && i + 2 < n && s[i + 2] == 0x28) {
+                } else if c == 0x5B || (c == 0x27 && i + 3 < n && s[i + 2] == 0x5C) || ByteClass.hasPrefix(s, at: i + 1, "ifs") {
                     report.add(expansion, s, i..<min(n, i + 12))
                 } else if c == 0x7B {
                     // ${PATH#...}, ${x:0:1}, ${x//a/b}: string surgery only a shell does.
                     var k = i + 2
                     while k < n && (ByteClass.isWord(s[k])) { k += 1 }
-                    if k > i + 2, k < n, s[k] == 0x23 || s[k] == 0x25 || s[k] == 0x3A || s[k] == 0x2F || s[k] == 0x5E || s[k] == 0x2C {
+                    // `${cmd}`: a parameter expanded into the command line.
+                    if k > i + 2, k < n, s[k] == 0x23 || s[k] == 0x25 || s[k] == 0x3A || s[k] == 0x2F || s[k] == 0x5E || s[k] == 0x2C
+                        || s[k] == 0x7D {
                         report.add(expansion, s, i..<min(n, k + 12))
                     }
                 }
@@ -227,6 +117,12 @@ enum ShellDetector {
                     i = end
                     continue
                 }
+            case 0x7E where tildeExpansion(s, i):  // `~+`, `~-2`: the shell's working-directory stack
+                report.add(expansion, s, i..<min(n, i + 12))
+            case 0x3F where ctx.source == .header:
+                inQuery = true
+            case 0x3D where inQuery:  // a Referer's `?args=...`: each query value is a value of its own
+                atCommandStart = true; fromSeparator = false; inSubstitution = false
             case 0x25 where ByteClass.hasPrefix(s, at: i, "%comspec%") || ByteClass.hasPrefix(s, at: i, "%systemroot%")
                     || ByteClass.hasPrefix(s, at: i, "%windir%") || ByteClass.hasPrefix(s, at: i, "%systemdrive%"):
                 report.add(windows, s, i..<min(n, i + 20))
@@ -244,9 +140,28 @@ enum ShellDetector {
         let n = s.count
         var i = start
         var brace = false
-        while i < n && (ByteClass.isSpace(s[i]) || s[i] == 0x7B || s[i] == 0x28 || s[i] == 0x21 || s[i] == 0x2B) {
-            brace = brace || s[i] == 0x7B
-            i += 1
+        var spaced = false
+        while i < n {
+            if ByteClass.isSpace(s[i]) || s[i] == 0x7B || s[i] == 0x28 || s[i] == 0x2B {
+                brace = brace || s[i] == 0x7B
+                spaced = spaced || s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B
+                i += 1
+            } else if s[i] == 0x21 && !substituted {
+                // `!1`, `!-2`: history expansion reruns an earlier command line.
+                var k = i + 1
+                if k < n && s[k] == 0x2D { k += 1 }
+                let digits = k
+                while k < n && ByteClass.isDigit(s[k]) { k += 1 }
+                if k > digits, k == n || ByteClass.isSpace(s[k]) || s[k] == 0x3B || s[k] == 0x7C || s[k] == 0x26 {
+                    report.add(expansion, s, i..<min(n, k + 20))
+                    return k
+                }
+                i += 1
+            } else if s[i] == 0x5C, i + 2 < n, s[i + 1] == 0x6E || s[i + 1] == 0x72 || s[i + 1] == 0x74, !ByteClass.isAlpha(s[i + 2]) {
+                i += 2  // a `\n` written out: a line break to the backend that unescapes it
+            } else {
+                break
+            }
         }
         let wordStart = i
         if i < n, s[i] == 0x2F, ctx.source != .path, let end = globbedPath(s, i) {
@@ -255,40 +170,103 @@ enum ShellDetector {
         }
         if i < n, ByteClass.lower(s[i]) == 0x66 || ByteClass.lower(s[i]) == 0x69, batchStatement(s, i, &report) { return i + 2 }
         // `$c $a$b`, `${SHELL} -c`: a variable run as the command.
-        if i + 1 < n, s[i] == 0x24, ByteClass.isAlpha(s[i + 1]) || s[i + 1] == 0x7B, separated || substituted || argumentShape(s, wordEnd(s, i)) == .shell {
+        if i + 1 < n, s[i] == 0x24, ByteClass.isAlpha(s[i + 1]) || s[i + 1] == 0x7B || s[i + 1] == 0x30, separated || substituted || argumentShape(s, wordEnd(s, i)) == .shell {
             var k = i + 1
             while k < n && (ByteClass.isWord(s[k]) || s[k] == 0x7B || s[k] == 0x7D) { k += 1 }
             if separated || argumentShape(s, k) == .shell { report.add(variableCommand, s, i..<min(n, k + 30)) }
             return k
         }
-        // The word as the shell sees it, at most 32 bytes: quotes, backslashes and `$@`-style
-        // empty expansions dropped; `?` and `*` kept (globs).
+        // The word as the shell sees it, at most 32 bytes: quotes, backslashes and empty
+        // expansions (`$@`, `$()`, `${}`, unset `$x` inside a word) dropped, the first word of
+        // a brace expansion taken (`c{a,oun}t`); `?` and `*` kept (globs). `evasion` records
+        // that something was dropped from inside the word, which prose never does.
         var word: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var length = 0
-        var lastSlash = -1
+        var lastSlash = -1, firstSlash = -1
         var hasGlob = false
-        while i < n && length < 32 {
-            let b = s[i]
-            if b == 0x27 || b == 0x22 || b == 0x5C { i += 1; continue }
-            // `$@`, `$*`, `$1`, `$?`, `$-`, `$$`, `$!`: expansions that are empty (or ignored) inside a word.
-            if b == 0x24 && i + 1 < n && (s[i + 1] == 0x40 || s[i + 1] == 0x2A || ByteClass.isDigit(s[i + 1]) || s[i + 1] == 0x3F
-                                          || s[i + 1] == 0x2D || s[i + 1] == 0x24 || s[i + 1] == 0x21) { i += 2; continue }
-            if b == 0x24 && i + 2 < n && s[i + 1] == 0x7B && s[i + 2] == 0x7D { i += 3; continue }  // ${}
-            guard ByteClass.isWord(b) || b == 0x2F || b == 0x2E || b == 0x2D || b == 0x3F || b == 0x2A || b == 0x5B || b == 0x5D else { break }
-            if b == 0x2F { lastSlash = length }
-            if b == 0x3F || b == 0x2A { hasGlob = true }
+        var evasion = false
+        var quotes = 0, innerQuote = false
+        func append(_ b: UInt8) {
             withUnsafeMutableBytes(of: &word) { $0[length] = ByteClass.lower(b) }
             length += 1
+        }
+        func wordAfter(_ k: Int) -> Bool { length > 0 || (k < n && ByteClass.isAlpha(s[k])) }
+        while i < n && length < 32 {
+            let b = s[i]
+            if b == 0x27 || b == 0x22 {
+                quotes += 1
+                if length > 0 && i + 1 < n && ByteClass.isWord(s[i + 1]) { innerQuote = true }
+                i += 1
+                continue
+            }
+            if b == 0x5C {
+                if length > 0 && i + 1 < n && ByteClass.isWord(s[i + 1]) { evasion = true }
+                // A backslash-newline joins lines: `ca\⏎t` is `cat`.
+                if length > 0 && i + 2 < n && s[i + 1] == 0x0A && ByteClass.isWord(s[i + 2]) { evasion = true; i += 1 }
+                i += 1
+                continue
+            }
+            if b == 0x24 && i + 1 < n {
+                let c = s[i + 1]
+                // `$@`, `$*`, `$1`, `$?`, `$-`, `$$`, `$!`, `$_`: expansions that are empty (or ignored) inside a word.
+                if c == 0x40 || c == 0x2A || ByteClass.isDigit(c) || c == 0x3F || c == 0x2D || c == 0x24 || c == 0x21 || (c == 0x5F && length > 0) {
+                    evasion = evasion || wordAfter(i + 2)
+                    i += 2
+                    continue
+                }
+                if i + 2 < n, (c == 0x7B && s[i + 2] == 0x7D) || (c == 0x28 && s[i + 2] == 0x29) {  // ${} $()
+                    evasion = evasion || wordAfter(i + 3)
+                    i += 3
+                    continue
+                }
+                // `un${x}ame`; `${IFS}` is a space and `${HOME:0:1}` a character: the scan judges those.
+                if c == 0x7B && length > 0 && !ByteClass.hasPrefix(s, at: i + 2, "ifs"), let close = find(s, 0x7D, from: i + 2, within: 24),
+                   (i + 2..<close).allSatisfy({ ByteClass.isWord(s[$0]) }) {
+                    evasion = true
+                    i = close + 1
+                    continue
+                }
+                if length > 0 && ByteClass.isAlpha(c) {  // `n$u\c$u`: an unset variable is empty
+                    i += 1
+                    while i < n && ByteClass.isWord(s[i]) { i += 1 }
+                    evasion = true
+                    continue
+                }
+            }
+            if (b == 0x3C || b == 0x3E) && length > 0 && i + 2 < n && s[i + 1] == 0x28 && s[i + 2] == 0x29 {  // pi>()ng
+                evasion = true
+                i += 3
+                continue
+            }
+            if b == 0x7B && length > 0, let close = braceAlternatives(s, i) {
+                var k = i + 1
+                while s[k] != 0x2C && length < 32 { append(s[k]); k += 1 }
+                evasion = true
+                i = close + 1
+                continue
+            }
+            guard ByteClass.isWord(b) || b == 0x2F || b == 0x2E || b == 0x2D || b == 0x3F || b == 0x2A || b == 0x5B || b == 0x5D else { break }
+            if b == 0x2F { lastSlash = length; if firstSlash < 0 { firstSlash = length } }
+            if b == 0x3F || b == 0x2A { hasGlob = true }
+            append(b)
             i += 1
         }
         guard length > 0 else { return start }
+        if innerQuote && quotes % 2 == 0 { evasion = true }  // `w'h'o'am'i`, never `I'd`
         let wordEnd = i
         return withUnsafeBytes(of: &word) { w -> Int in
             let full = UnsafeRawBufferPointer(rebasing: w[0..<length])
-            let nameStart = lastSlash + 1
+            var nameStart = lastSlash + 1
             var nameEnd = length
-            if length - nameStart > 4, ByteClass.hasPrefix(full, at: length - 4, ".exe") { nameEnd = length - 4 }
-            if lastSlash >= 0 {
+            var switched = false
+            if firstSlash > 0, isSwitch(full, firstSlash + 1), commands.lookup(full, 0, firstSlash).map({ $0 != 2 }) == true {
+                // `bcdboot/r x`, `cmd/c dir`: a Windows command glued to its switch.
+                nameStart = 0
+                nameEnd = firstSlash
+                switched = true
+            }
+            if nameEnd - nameStart > 4, ByteClass.hasPrefix(full, at: nameEnd - 4, ".exe") { nameEnd -= 4 }
+            if lastSlash >= 0 && !switched {
                 // An absolute path to a binary directory, globs included (`/bin/ca?`, `/usr/b*n/id`).
                 if ByteClass.hasPrefix(full, at: 0, "/bin/") || ByteClass.hasPrefix(full, at: 0, "/sbin/")
                     || ByteClass.hasPrefix(full, at: 0, "/usr/") || ByteClass.hasPrefix(full, at: 0, "/b") && hasGlob {
@@ -302,14 +280,28 @@ enum ShellDetector {
                 report.add(globPath, s, wordStart..<min(n, wordEnd + 30))
                 return wordEnd
             }
+            if full[0] == 0x2E, separated || afterNewline, !spaced, dotCommands.contains(full, 1, nameEnd) {
+                // `;.shell id`, `\n.system id`: the SQLite shell's dot commands run programs and open
+                // files; they start their line (`; .tables below` is prose).
+                report.add(chained, s, wordStart..<min(n, wordEnd + 40))
+                return wordEnd
+            }
+            if nameEnd == 5, ByteClass.hasPrefix(full, at: 0, "alias"), aliasDefinition(s, wordEnd) {
+                report.add(chained, s, wordStart..<min(n, wordEnd + 40))
+                return wordEnd
+            }
             if prefixes.contains(full, nameStart, nameEnd), argumentShape(s, wordEnd) != .end {
                 // The next word is the command; a prefix is itself evidence of a command line.
-                return command(s, wordEnd, separated: true, substituted: substituted, ctx, &report)
+                let found = report.findings.count
+                let next = command(s, wordEnd, separated: true, substituted: substituted, ctx, &report)
+                // `env --version`, `busybox -c ...`: no command follows, the prefix is judged as one.
+                if report.findings.count > found || commands.lookup(full, nameStart, nameEnd) == nil { return next }
             }
             var kindFound = commands.lookup(full, nameStart, nameEnd)
             // `rmt-dump`, `ssh-copy-id`: a command with a suffix names a sibling tool.
-            if kindFound == nil, let dash = (nameStart..<nameEnd).first(where: { full[$0] == 0x2D }), dash > nameStart,
-               commands.lookup(full, nameStart, dash) == 1 {
+            var dash = nameStart
+            while dash < nameEnd && full[dash] != 0x2D { dash += 1 }
+            if kindFound == nil, dash > nameStart, dash < nameEnd, commands.lookup(full, nameStart, dash) == 1 {
                 kindFound = 1
             }
             if kindFound == nil, families.contains(where: { family in
@@ -322,126 +314,59 @@ enum ShellDetector {
                 if hasGlob && separated && lastSlash >= 0 { report.add(binaryPath, s, wordStart..<min(n, wordEnd + 30)) }
                 return wordEnd
             }
+            if evasion {
+                report.add(obfuscated, s, wordStart..<min(n, wordEnd + 40))
+                return wordEnd
+            }
+            // `name|id|email`, `date|sort|users`: an English word in a list of three or more words
+            // joined by `|` is a list item; a pipeline into it (`x|id`) is a command.
+            if kind == 2, wordStart == start, pipeList(s, start, wordEnd) { return wordEnd }
             // `;base64,` in a data URL: a command is never followed by a comma, except in a
             // brace expansion (`{nc,-lvp,4444}`), which runs it.
             if wordEnd < n, s[wordEnd] == 0x2C {
                 if brace { report.add(variableCommand, s, wordStart..<min(n, wordEnd + 30)) }
                 return wordEnd
             }
-            let argument = argumentShape(s, wordEnd)
+            var argument = switched ? .shell : argumentShape(s, wordEnd)
+            // `;sleep 5` is a timing probe; `the best; top 10` is prose.
+            if argument == .number { argument = separated && !spaced ? .shell : .prose }
             switch (kind, separated || substituted) {
-            case (1, true):
+            case (1, true) where substituted || argument != .end || !titleWord(s, start, wordStart, spaced, ampersand: false):
+                // `PHP & MySQL` ends a title; `& mysql` and `;whoami` are commands.
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
-            case (3, true) where argument == .shell:
+            case (3, true) where argument == .shell || substituted || subcommandFollows(s, wordEnd):  // `&net user x /add`
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
             // After a line break in body text, a line that is just `Id` or `Type` is a heading, not a
-            // command; in a parameter or header a line break is how a command is smuggled.
-            case (2, true) where substituted || argument == .shell || (argument == .end && !(afterNewline && ctx.source == .body)):
+            // command; in a parameter or header a line break is how a command is smuggled. A last
+            // word after ` & ` or a capitalised one after a spaced separator is a title
+            // (`Sales & more`, `Home | History`), not a command (`&id`, `| id`, `;who`).
+            case (2, true) where substituted || argument == .shell
+                || (argument == .end && !(afterNewline && ctx.source == .body) && !titleWord(s, start, wordStart, spaced, ampersand: true)):
                 report.add(substituted ? substitution : chained, s, wordStart..<min(n, wordEnd + 40))
-            case (1, false) where argument == .shell || argument == .end && ctx.isName == false && length >= 4:
-                report.add(argument == .shell || length >= 5 ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
-            case (1, false) where argument == .prose && length >= 4 && !ctx.isRawBody:
-                // `cscli alerts list`, `ansible all -m ping`: a command name and its subcommand.
-                if hasShellWordsOnly(s, wordEnd) { report.add(chained, s, wordStart..<min(n, wordEnd + 40)) }
+            case (1, false) where argument == .shell:
+                report.add(chained, s, wordStart..<min(n, wordEnd + 40))
+            case (1, false) where argument == .end && ctx.isName == false && length >= 4:
+                // A lone command name (`base64`, `lastlog`) is a value as often as a command.
+                // Unmistakable even alone: a binary under a `bin/` directory, a name ended by a line
+                // break as a typed command line is (a package name such as `python-dateutil` is data).
+                let unmistakable = binDirectory(full, lastSlash) || lineEnds(s, wordEnd)
+                report.add(unmistakable ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
+            case (1, false) where argument == .prose && !ctx.isRawBody:
+                // `cscli alerts list`, `ansible all -m ping`, `pip install x`: a command name and
+                // its subcommand; a short name (`tee shirt`) only with a subcommand verb.
+                if hasShellWordsOnly(s, wordEnd), nameEnd - nameStart >= 4 || subcommandFollows(s, wordEnd) {
+                    report.add(chained, s, wordStart..<min(n, wordEnd + 40))
+                }
             case (3, false) where argument == .shell:
                 report.add(windows, s, wordStart..<min(n, wordEnd + 40))
             case (2, false) where argument == .shell:
-                // `alias -p`, `set -o history`, `env --version`: an option flag makes the word a command.
-                report.add(hasFlag(s, wordEnd) ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
+                // `alias -p`, `set -o history`, `env --version`: an option flag makes the word a
+                // command; so does a file path (`cat /var/log/x.gz`), which prose does not start with.
+                report.add(hasFlag(s, wordEnd) || absolutePath(s, wordEnd) ? chained : leadingCommand, s, wordStart..<min(n, wordEnd + 40))
             default:
                 break
             }
             return wordEnd
-        }
-    }
-
-    enum Argument { case end, shell, prose }
-
-    /// `&name;` or `&#NN;` at `i`.
-    private static func isEntity(_ s: UnsafeRawBufferPointer, _ i: Int) -> Bool {
-        var k = i + 1
-        if k < s.count && s[k] == 0x23 { k += 1 }
-        let start = k
-        while k < s.count && k - start < 10 && ByteClass.isAlnum(s[k]) { k += 1 }
-        return k > start && k < s.count && s[k] == 0x3B
-    }
-
-    /// `{word,-flag,...}` at the value start or after a separator: brace expansion into a command line.
-    private static func atBraceCommand(_ s: UnsafeRawBufferPointer, _ i: Int) -> Bool {
-        guard i == 0 || s[i - 1] == 0x3B || s[i - 1] == 0x7C || s[i - 1] == 0x26 || ByteClass.isSpace(s[i - 1]) else { return false }
-        var k = i + 1
-        while k < s.count && (ByteClass.isWord(s[k]) || s[k] == 0x24 || s[k] == 0x5C) { k += 1 }
-        guard k > i + 1, k + 1 < s.count, s[k] == 0x2C else { return false }
-        return s[k + 1] == 0x2D || s[k + 1] == 0x2F || ByteClass.isAlpha(s[k + 1])
-    }
-
-    /// One of the next three arguments is an option (`-o`, `--version`).
-    private static func hasFlag(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
-        var k = start
-        for _ in 0..<3 {
-            while k < s.count && (s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
-            guard k + 1 < s.count else { return false }
-            if s[k] == 0x2D {
-                let next = s[k + 1] == 0x2D && k + 2 < s.count ? s[k + 2] : s[k + 1]
-                if ByteClass.isAlpha(next) { return true }
-            }
-            while k < s.count && !(s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
-        }
-        return false
-    }
-
-    private static func wordEnd(_ s: UnsafeRawBufferPointer, _ start: Int) -> Int {
-        var k = start
-        while k < s.count && !ByteClass.isSpace(s[k]) { k += 1 }
-        return k
-    }
-
-    /// The rest of the value is a few lowercase words, flags and file names (no sentence).
-    private static func hasShellWordsOnly(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
-        var words = 0
-        var k = start
-        while k < s.count {
-            let b = s[k]
-            if ByteClass.isSpace(b) || b == 0x2B { k += 1; continue }
-            guard ByteClass.isAlnum(b) || b == 0x2D || b == 0x2E || b == 0x2F || b == 0x5F || b == 0x3D else { return false }
-            if b >= 0x41 && b <= 0x5A { return false }
-            words += 1
-            while k < s.count && !ByteClass.isSpace(s[k]) && s[k] != 0x2B { k += 1 }
-        }
-        return words >= 1 && words <= 4
-    }
-
-    /// `/???/?s`, `/et*/passwd`, `/[e]tc/...`: globs in the first directory name of an absolute path.
-    private static func globFromRoot(_ w: UnsafeRawBufferPointer) -> Bool {
-        var k = 1
-        var glob = false, letters = 0
-        while k < w.count && w[k] != 0x2F {
-            if w[k] == 0x3F || w[k] == 0x2A || w[k] == 0x5B { glob = true } else if ByteClass.isAlpha(w[k]) { letters += 1 }
-            k += 1
-        }
-        // A name must follow (`/???/?s`): `/[a-z]{1,5}/` is a regular expression.
-        return glob && k + 1 < w.count && (letters > 0 || k >= 3)
-    }
-
-    /// What follows a command word: nothing, shell-like arguments (`-x`, `/path`, `$VAR`,
-    /// a redirection or another separator), or prose.
-    private static func argumentShape(_ s: UnsafeRawBufferPointer, _ start: Int) -> Argument {
-        var i = start
-        while i < s.count && (s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B) { i += 1 }
-        guard i < s.count, s[i] != 0x0A, s[i] != 0x0D else { return .end }
-        switch s[i] {
-        case 0x2D, 0x2F, 0x24, 0x7E, 0x3E, 0x3C, 0x7C, 0x3B, 0x26, 0x60, 0x5C, 0x2E, 0x27, 0x22: return .shell
-        default:
-            // `curl evil.example`, `ping 10.0.0.1`: a host name or address right after the command.
-            guard ByteClass.isAlnum(s[i]) else { return .prose }
-            var k = i
-            var dot = false
-            while k < s.count && !ByteClass.isSpace(s[k]) {
-                // a host (`evil.example`), `if=/dev/sda`-style operands
-                if s[k] == 0x2E || s[k] == 0x3A || (s[k] == 0x3D && k + 1 < s.count && s[k + 1] == 0x2F) { dot = true }
-                k += 1
-            }
-            return dot && k < s.count + 1 ? .shell : .prose
         }
     }
 }

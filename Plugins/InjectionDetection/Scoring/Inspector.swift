@@ -126,7 +126,7 @@ final class Inspector: @unchecked Sendable {
         if d.contains(.lfi), has.has(B.slash | B.backslash | B.dot | B.nul) { PathDetector.scan(v, ctx, &report) }
         if d.contains(.rfi), has.has(B.colon | B.dot | B.slash) { RemoteInclusionDetector.scan(v, ctx, &report) }
         if d.contains(.code), has.has(B.lessThan | B.dollar | B.colon | B.paren | B.underscore | B.brace | B.dot | B.bracket
-                                       | B.at | B.hash) || v.count >= 16 {
+                                       | B.at | B.hash | B.equals) || v.count >= 16 {
             CodeDetector.scan(v, ctx, &report)
         }
         if d.contains(.ldap), has.has(B.closeParen) { LDAPDetector.scan(v, &report) }

@@ -48,7 +48,7 @@ struct KeywordTable: Sendable {
 
     /// The tag of `bytes[start..<end]` (any case), or nil when it is not a keyword.
     func lookup(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> UInt8? {
-        guard end > start, end - start <= 40, lengths & (1 << UInt64(end - start)) != 0 else { return nil }
+        guard end > start, end - start < 64, lengths & (1 << UInt64(end - start)) != 0 else { return nil }
         var slot = Int(truncatingIfNeeded: KeywordTable.hash(bytes, start, end)) & mask
         while true {
             let index = Int(slots[slot])
