@@ -24,6 +24,7 @@ enum SQLDetector {
     static let comparison = Rule("sqli.comparison", .sqli, .high, "SQL comparison keyword on literals")
     static let castOperator = Rule("sqli.cast", .sqli, .high, "PostgreSQL cast '::type'")
     static let castLiteral = Rule("sqli.cast-literal", .sqli, .critical, "PostgreSQL cast of a literal ('...'::jsonb)")
+    static let jsonLiteral = Rule("sqli.json-operand", .sqli, .critical, "JSON document literal put to an operator ('{\"a\":1}' < '$.a')")
     static let values = Rule("sqli.values", .sqli, .critical, "VALUES list of literals")
     static let globalVariable = Rule("sqli.variable", .sqli, .high, "SQL server variable @@name")
 
@@ -31,10 +32,21 @@ enum SQLDetector {
         guard s.count >= 2 else { return }
         SQLTokenizer.tokenize(s, quote: nil, into: &tokens)
         analyze(s, tokens, &report)
-        for quote: UInt8 in [0x27, 0x22] where ByteClass.contains(s, quote) && !opensQuotation(s, quote) {
+        fragments(s, tokens, ctx, &report)
+        CharacterAnomaly.scan(s, &report)
+        for quote: UInt8 in [0x27, 0x22, 0x60] where ByteClass.contains(s, quote) && !opensQuotation(s, quote) {
+            // A backtick closes an identifier only when no word follows it: `` `name` `` opening a
+            // code span in markdown is not a break.
+            if quote == 0x60, let at = firstIndex(s, quote), at + 1 < s.count, ByteClass.isWord(s[at + 1]) { continue }
             SQLTokenizer.tokenize(s, quote: quote, into: &tokens)
             analyze(s, tokens, &report)
         }
+    }
+
+    static func firstIndex(_ s: UnsafeRawBufferPointer, _ byte: UInt8) -> Int? {
+        var i = 0
+        while i < s.count && s[i] != byte { i += 1 }
+        return i < s.count ? i : nil
     }
 
     /// Prose that quotes (`stated as 'User Authentication'`): the first quote follows a space
@@ -66,6 +78,20 @@ enum SQLDetector {
     }
 
     static func kind(_ t: [SQLToken], _ i: Int) -> SQLToken.Kind? { i < t.count ? t[i].kind : nil }
+
+    static func isPlus(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int) -> Bool {
+        i < t.count && t[i].kind == .op && t[i].end - t[i].start == 1 && s[Int(t[i].start)] == 0x2B
+    }
+
+    /// A string token that runs to the end of the value without its closing quote.
+    static func isUnterminated(_ s: UnsafeRawBufferPointer, _ x: SQLToken) -> Bool {
+        x.end - x.start == 1 || s[Int(x.end) - 1] != s[Int(x.start)] || Int(x.end) == s.count && s[Int(x.end) - 2] == 0x5C
+    }
+
+    static func isBlank(_ s: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Bool {
+        for i in from..<max(from, to) where !ByteClass.isSpace(s[i]) { return false }
+        return true
+    }
 
     static func range(_ t: [SQLToken], _ i: Int, _ j: Int) -> Range<Int> {
         Int(t[i].start)..<Int(t[min(j, t.count - 1)].end)
@@ -126,8 +152,12 @@ enum SQLDetector {
                 if length == 2, s[Int(token.start)] == 0x3A, s[Int(token.start) + 1] == 0x3A, kind(t, i + 1) == .word, previous >= 0,
                    castTypes.contains(s, Int(t[i + 1].start), Int(t[i + 1].end)) {
                     // Casting a literal, or a metadata function (`current_user::int`), is SQL written by the client.
+                    // So is casting a call's result or a function name to a number (`unistr(x)::int`, `password::int`):
+                    // the error-based trick that prints a value in the conversion error.
+                    let numeric = ByteClass.hasPrefix(s, at: Int(t[i + 1].start), "int")
                     let literal = t[previous].kind == .string || t[previous].kind == .number || t[previous].kind == .quoteBreak
                         || (t[previous].kind == .word && SQLKeywords.has(t[previous].keyword, SQLKeywords.dangerousFunction))
+                        || (numeric && (t[previous].kind == .closeParen || isWord(t, previous, SQLKeywords.function)))
                     report.add(literal ? castLiteral : castOperator, s, range(t, previous, i + 1))
                 }
                 // `||` and `&&` connect conditions like OR and AND.
@@ -139,6 +169,10 @@ enum SQLDetector {
                 word(s, t, i, previous: previous, &report)
             case .number:
                 number(s, t, i, &report)
+            case .string:
+                literalComparison(s, t, i, &report)
+                assignmentList(s, t, i, previous: previous, &report)
+                jsonOperand(s, t, i, &report)
             default:
                 break
             }
@@ -146,8 +180,7 @@ enum SQLDetector {
         }
     }
 
-    /// `1=1`, `42<=>42`; `1.e(` and `1.e.tables` (MySQL reads `1.e` as a number glued to
-    /// the next token).
+    /// `1.e(` and `1.e.tables` (MySQL reads `1.e` as a number glued to the next token).
     static func number(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) {
         let token = t[i]
         let length = Int(token.end) - Int(token.start)
@@ -156,14 +189,89 @@ enum SQLDetector {
            t[k].kind == .openParen || t[k].kind == .dot {
             report.add(numberSyntax, s, range(t, i, k))
         }
-        guard k < t.count, t[k].kind == .op else { return }
-        let o = s[Int(t[k].start)]
-        let opLength = Int(t[k].end) - Int(t[k].start)
-        let equality = (opLength <= 2 && o == 0x3D) || (opLength == 3 && o == 0x3C)
-        let rhs = next(t, k)
-        guard equality, rhs < t.count, t[rhs].kind == .number, Int(t[rhs].end) - Int(t[rhs].start) == length else { return }
-        for d in 0..<length where s[Int(token.start) + d] != s[Int(t[rhs].start) + d] { return }
-        report.add(literalTautology, s, range(t, i, rhs))
+        literalComparison(s, t, i, &report)
+    }
+
+    /// A comparison of two literals that is always true: equal literals compared for equality
+    /// (`1=1`, `42<=>42`, `'a'='a'`, `42 like 42`), different ones compared with a negation
+    /// (`1!=2`, `3<>4`, `'1' not regexp '2'`, `1 is not 2`). `11!=11` is false and passes. A
+    /// comparison spelled in words, or of strings, must end the value or be followed by syntax
+    /// ("step 1 is not 2 hours" is prose); `is` between strings is prose ("'yes' is not 'no'").
+    static func literalComparison(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) {
+        let k = next(t, i)
+        guard k < t.count else { return }
+        var negated = false
+        var rhs: Int
+        var spelled = false
+        if t[k].kind == .op {
+            let o = s[Int(t[k].start)]
+            let length = Int(t[k].end) - Int(t[k].start)
+            if (length <= 2 && o == 0x3D) || (length == 3 && o == 0x3C) {
+                negated = false
+            } else if length == 2, (o == 0x21 || o == 0x3C) && s[Int(t[k].start) + 1] == (o == 0x21 ? 0x3D : 0x3E) {
+                negated = true
+            } else {
+                return
+            }
+            rhs = next(t, k)
+        } else {
+            var w = k
+            if word(s, t, w, "not") { negated = true; w = next(t, w) }
+            let isWord = word(s, t, w, "is")
+            guard isWord || word(s, t, w, "like") || word(s, t, w, "regexp") || word(s, t, w, "rlike") || word(s, t, w, "glob") else { return }
+            guard !isWord || t[i].kind == .number else { return }
+            rhs = next(t, w)
+            if isWord && word(s, t, rhs, "not") { negated.toggle(); rhs = next(t, rhs) }
+            spelled = true
+        }
+        guard rhs < t.count, t[rhs].kind == t[i].kind else { return }
+        // Strings must also end the condition: a FHIR narrative says "Code 'VK' = 'VK', given as".
+        if spelled || t[i].kind == .string {
+            let after = next(t, rhs)
+            guard after >= t.count || [.closeParen, .semicolon, .op].contains(t[after].kind) || isWord(t, after, SQLKeywords.logical) else { return }
+        }
+        let same = sameLiteral(s, t[i], t[rhs])
+        if same != negated { report.add(literalTautology, s, range(t, i, rhs)) }
+    }
+
+    /// Numbers byte for byte; strings by their content (an unterminated one has no closing quote).
+    static func sameLiteral(_ s: UnsafeRawBufferPointer, _ a: SQLToken, _ b: SQLToken) -> Bool {
+        func content(_ x: SQLToken) -> Range<Int> {
+            var lo = Int(x.start), hi = Int(x.end)
+            guard x.kind == .string else { return lo..<hi }
+            let q = s[lo]
+            lo += 1
+            if hi > lo && s[hi - 1] == q { hi -= 1 }
+            return lo..<hi
+        }
+        let ra = content(a), rb = content(b)
+        guard ra.count == rb.count else { return false }
+        for d in 0..<ra.count where s[ra.lowerBound + d] != s[rb.lowerBound + d] { return false }
+        return true
+    }
+
+    /// `hash = 'abc', 0x1a`, `name = 'x', (5)`: an assignment continued by a list of SQL literals
+    /// (an UPDATE's SET list or a VALUES row); prose lists words ("address=999, rue d'Arlon").
+    static func assignmentList(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, previous: Int, _ report: inout Report) {
+        guard previous >= 1, t[previous].kind == .op, t[previous].end - t[previous].start == 1, s[Int(t[previous].start)] == 0x3D,
+              t[previous - 1].kind == .word else { return }
+        let comma = next(t, i)
+        guard kind(t, comma) == .comma else { return }
+        let item = next(t, comma)
+        guard item < t.count, t[item].kind == .openParen || t[item].kind == .number && (ByteClass.hasPrefix(s, at: Int(t[item].start), "0x")
+                || kind(t, next(t, item)) == .comma || next(t, item) >= t.count) else { return }
+        report.add(values, s, range(t, previous - 1, item))
+    }
+
+    /// `'{"a":2}' < '$.c' = 7`: a JSON document written as a string literal and put to an
+    /// operator is a query on JSON, never text.
+    static func jsonOperand(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) {
+        let start = Int(t[i].start), end = Int(t[i].end)
+        guard end - start >= 4, s[end - 1] == s[start], s[start + 1] == 0x7B || s[start + 1] == 0x5B,
+              s[end - 2] == (s[start + 1] == 0x7B ? 0x7D : 0x5D) else { return }
+        let k = next(t, i)
+        guard kind(t, k) == .op, isOperand(t, next(t, k)) else { return }
+        report.add(jsonLiteral, s, range(t, i, next(t, k)))
     }
 
     static func quoteBreak(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) {
@@ -184,14 +292,20 @@ enum SQLDetector {
             let called = kind(t, next(t, j)) == .openParen
             let onlyFunction = k & ~(SQLKeywords.function | SQLKeywords.english) == 0
             if onlyFunction && !called {
-                // A word that is only a function name (`user`, `left`) is prose unless called.
+                // A word that is only a function name (`user`, `left`) is prose unless called;
+                // `mod` is also MySQL's remainder operator: `x' mod id--`.
+                if word(s, t, j, "mod"), isOperand(t, next(t, j)) || hasComment(t, after: j) {
+                    report.add(quoteBreak, s, range(t, i, j + 1))
+                }
             } else if !SQLKeywords.has(k, SQLKeywords.english) || SQLKeywords.has(k, SQLKeywords.dangerousFunction | SQLKeywords.systemObject) {
                 report.add(quoteBreak, s, range(t, i, j + 1))
             } else if SQLKeywords.has(k, SQLKeywords.logical) {
                 // `' or 1=1`, `' and sleep(`, `'or'a`, `' or true--`: an operand that is code, not prose.
                 let o = next(t, j)
+                // `' or xyz!`, `' or homer 9`: a name then an operator or a number is an expression.
+                let expression = kind(t, next(t, o)) == .op || kind(t, next(t, o)) == .number
                 if isOperand(t, o) && t[o].kind != .word || isWord(t, o, SQLKeywords.clause | SQLKeywords.logical)
-                    || (isOperand(t, o) && (isComparison(s, t, next(t, o)) || kind(t, next(t, o)) == .openParen))
+                    || (isOperand(t, o) && (isComparison(s, t, next(t, o)) || kind(t, next(t, o)) == .openParen || expression))
                     || hasComment(t, after: j) {
                     report.add(quoteBreak, s, range(t, i, o))
                 }
@@ -199,7 +313,11 @@ enum SQLDetector {
                 report.add(quoteBreak, s, range(t, i, j + 2))
             }
         case .op:
-            if hasComment(t, after: j) || isOperand(t, next(t, j)) && kind(t, next(t, j)) != .word {
+            // `~` and `!` alone are unary (`'~email--`): no binary expression continues the string.
+            let unary = after.end - after.start == 1 && (s[Int(after.start)] == 0x7E || s[Int(after.start)] == 0x21)
+            if unary {
+                if j + 1 < t.count { report.add(quoteOperator, s, range(t, i, j + 1)) }
+            } else if hasComment(t, after: j) || isOperand(t, next(t, j)) && kind(t, next(t, j)) != .word {
                 report.add(quoteBreak, s, range(t, i, j + 1))
             } else if j + 1 < t.count {
                 report.add(quoteOperator, s, range(t, i, j + 1))
@@ -229,8 +347,8 @@ enum SQLDetector {
         let n1 = next(t, i)
         let callFollows = kind(t, n1) == .openParen && s[Int(t[n1].start)] == 0x28
         if SQLKeywords.has(k, SQLKeywords.systemObject) {
-            // `mysql` is also a product name: only its qualified tables (mysql.user) count.
-            if !word(s, t, i, "mysql") || kind(t, n1) == .dot {
+            // `mysql` and `master` are also a product and a word: only qualified (mysql.user, master..) they count.
+            if !(word(s, t, i, "mysql") || word(s, t, i, "master")) || kind(t, n1) == .dot {
                 report.add(systemObject, s, range(t, i, n1))
             }
         }
@@ -246,7 +364,7 @@ enum SQLDetector {
                     && (t[inside].end - t[inside].start == 1 && ByteClass.lower(s[Int(t[inside].start)]) == 0x73
                         || t[inside].end - t[inside].start == 2 && ByteClass.hasPrefix(s, at: Int(t[inside].start), "es"))
                 let empty = kind(t, inside) == .closeParen || plural
-                if adjacent && !empty {
+                if adjacent && !empty || literalArguments(t, n1) {
                     report.add(functionCall, s, range(t, i, n1))
                 } else {
                     report.add(functionCallSpaced, s, range(t, i, n1))
@@ -256,7 +374,9 @@ enum SQLDetector {
         guard k != 0 else { return }
         if word(s, t, i, "union") {
             var j = n1
-            if word(s, t, j, "all") || word(s, t, j, "distinct") { j = next(t, j) }
+            // `union+all`: a path keeps `+`, which some backends read as a space.
+            if isPlus(s, t, j) { j = next(t, j) }
+            if word(s, t, j, "all") || word(s, t, j, "distinct") { j = next(t, j); if isPlus(s, t, j) { j = next(t, j) } }
             while kind(t, j) == .openParen { j = next(t, j) }
             if word(s, t, j, "select") || (j > n1 && (j >= t.count || t[j].kind != .word)) { report.add(union, s, range(t, i, j)) }
             return
@@ -287,10 +407,14 @@ enum SQLDetector {
             return
         }
         if SQLKeywords.has(k, SQLKeywords.statement) {
-            if previous >= 0, t[previous].kind == .semicolon, n1 < t.count {
+            let shaped = statementShape(s, t, i, &report)
+            // `;drop` ending the value is a statement; a word that is also English (`; update me`,
+            // `;set @`) needs the statement's shape (`; update t set`, `; set @x`) or, glued to
+            // the `;` as prose never writes it, an object name (`;update users`).
+            let glued = previous >= 0 && t[previous].end == t[i].start && kind(t, n1) == .word
+            if previous >= 0, t[previous].kind == .semicolon, SQLKeywords.has(k, SQLKeywords.english) ? shaped || glued : true {
                 report.add(stacked, s, range(t, previous, n1))
             }
-            statementShape(s, t, i, &report)
             return
         }
         if SQLKeywords.has(k, SQLKeywords.logical), !word(s, t, i, "not") {
@@ -298,6 +422,22 @@ enum SQLDetector {
             return
         }
         clauseShape(s, t, i, previous: previous, &report)
+    }
+
+    /// `div (23.23 , 2)`: two or more literal arguments separated by commas are a call even
+    /// with a space before the parenthesis; prose in parentheses has words ("convert (0.46 miles)").
+    static func literalArguments(_ t: [SQLToken], _ open: Int) -> Bool {
+        var k = next(t, open)
+        var literals = 0
+        while k < t.count && literals < 16 {
+            guard t[k].kind == .number || t[k].kind == .string else { return false }
+            literals += 1
+            k = next(t, k)
+            if kind(t, k) == .closeParen { return literals >= 2 }
+            guard kind(t, k) == .comma else { return false }
+            k = next(t, k)
+        }
+        return false
     }
 
     /// `1 or 1=1`, `x' or 'a'='a'`, `9999 or true`, and a value that starts with a connective
@@ -326,6 +466,16 @@ enum SQLDetector {
             report.add(tautology, s, range(t, previous, after))
             return
         }
+        // `= 1 or '9`: the application's own closing quote completes the operand.
+        if literalBefore, t[previous].kind == .number, kind(t, o) == .string, after >= t.count, isUnterminated(s, t[o]) {
+            report.add(tautology, s, range(t, previous, o))
+            return
+        }
+        // `1='1' or-- -`: a connective whose condition is commented away.
+        if literalBefore, i + 1 < t.count, t[i + 1].kind == .comment, t[i + 1].start == t[i].end || s[Int(t[i + 1].start)] == 0x2D {
+            report.add(tautology, s, range(t, previous, i + 1))
+            return
+        }
         guard atStart, o < t.count, isOperand(t, o) || boolean else { return }
         var shaped = after >= t.count || isComparison(s, t, after)
         if !shaped { shaped = [.op, .closeParen, .semicolon].contains(t[after].kind) }
@@ -334,6 +484,8 @@ enum SQLDetector {
             shaped = true
         }
         if !shaped { shaped = after > o + 1 && t[o + 1].kind == .comment }
+        // `and '5'orig`: a string glued to the next token is code, not a quotation.
+        if !shaped { shaped = t[o].kind == .string && t[after].start == t[o].end }
         // The operand must not be a plain word at the very end ("or else" is prose).
         if shaped && (t[o].kind != .word || after < t.count || boolean) {
             report.add(tautology, s, range(t, i, after))
@@ -341,9 +493,10 @@ enum SQLDetector {
     }
 
     /// The second word that makes a statement keyword a statement: DROP TABLE, INSERT INTO...
-    static func statementShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) {
+    @discardableResult
+    static func statementShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) -> Bool {
         let j = next(t, i)
-        guard j < t.count else { return }
+        guard j < t.count else { return false }
         let splitByComment = j > i + 1
         let shaped: Bool
         if word(s, t, i, "insert") || word(s, t, i, "replace") {
@@ -364,15 +517,19 @@ enum SQLDetector {
         } else if word(s, t, i, "update") {
             shaped = t[j].kind == .word && word(s, t, next(t, j), "set")
         } else if word(s, t, i, "set") {
-            shaped = t[j].kind == .variable
+            shaped = t[j].kind == .variable && t[j].end - t[j].start > 1
         } else if word(s, t, i, "shutdown") {
             shaped = t[j].kind == .semicolon || word(s, t, j, "with")
         } else if word(s, t, i, "load") {
             shaped = word(s, t, j, "data")
+        } else if word(s, t, i, "call") {
+            shaped = t[j].kind == .word && kind(t, next(t, j)) == .openParen
         } else {
             shaped = false
         }
-        if shaped || (splitByComment && t[j].kind == .word) { report.add(statement, s, range(t, i, j)) }
+        guard shaped || (splitByComment && t[j].kind == .word) else { return false }
+        report.add(statement, s, range(t, i, j))
+        return true
     }
 
     /// HAVING COUNT(...), HAVING 1=
@@ -388,7 +545,11 @@ enum SQLDetector {
         guard word(s, t, k, "where") || word(s, t, k, "limit") || word(s, t, k, "join") || word(s, t, k, "order")
                 || word(s, t, k, "group") else { return }
         let quoted = s[Int(t[j].start)] == 0x60
+        // `FROM t GROUP BY c` not followed by prose, or `FROM t WHERE c =`.
+        let grouped = word(s, t, k, "group") || word(s, t, k, "order")
         let condition = word(s, t, k, "where") && isComparison(s, t, next(t, next(t, k)))
+            || grouped && word(s, t, next(t, k), "by") && kind(t, next(t, next(t, k))) == .word
+                && kind(t, next(t, next(t, next(t, k)))) != .word
         report.add(quoted || condition ? strongClause : clause, s, range(t, i, k))
     }
 
@@ -413,16 +574,26 @@ enum SQLDetector {
                   kind(t, next(t, next(t, j))) == .comma || kind(t, next(t, next(t, j))) == .closeParen {
             report.add(values, s, range(t, i, next(t, next(t, j))))
         } else if word(s, t, i, "case"), word(s, t, j, "when") {
-            report.add(clause, s, range(t, i, j))
+            // CASE WHEN x THEN: the whole conditional is SQL; the two words alone could be prose.
+            var k = next(t, j)
+            var steps = 0
+            while k < t.count && steps < 6 && !word(s, t, k, "then") { k = next(t, k); steps += 1 }
+            report.add(word(s, t, k, "then") ? strongClause : clause, s, range(t, i, min(k, t.count - 1)))
         } else if word(s, t, i, "when"), previous >= 0, t[previous].kind == .closeParen || t[previous].kind == .quoteBreak,
                   isOperand(t, j), word(s, t, next(t, j), "then") {
-            report.add(clause, s, range(t, i, next(t, j)))
+            // `) when 234 then`: a literal condition after a closed expression.
+            report.add(t[j].kind == .word ? clause : strongClause, s, range(t, i, next(t, j)))
+        } else if SQLKeywords.has(t[i].keyword, SQLKeywords.comparison), kind(t, j) == .string, next(t, j) >= t.count,
+                  Int(t[j].end) - Int(t[j].start) == 1 || isBlank(s, Int(t[j].start) + 1, Int(t[j].end)), !word(s, t, i, "is") {
+            // `something LIKE '`: the value ends on the quote that opens the operand.
+            report.add(strongComparison, s, range(t, i, j))
         } else if SQLKeywords.has(t[i].keyword, SQLKeywords.comparison), previous >= 0,
                   [.number, .string, .closeParen, .quoteBreak].contains(t[previous].kind) || (word(s, t, i, "like") && t[previous].kind == .word),
                   j < t.count, [.number, .string, .openParen, .quoteBreak].contains(t[j].kind) || word(s, t, j, "null") {
             let closed = t[previous].kind == .closeParen || t[previous].kind == .quoteBreak
             report.add(closed ? strongComparison : comparison, s, range(t, previous, j))
-        } else if word(s, t, i, "as"), previous >= 0, [.closeParen, .number, .string].contains(t[previous].kind) || s[Int(t[previous].start)] == 0x60,
+        } else if word(s, t, i, "as"), previous >= 0,
+                  [.closeParen, .number, .string, .quoteBreak].contains(t[previous].kind) || s[Int(t[previous].start)] == 0x60,
                   j < t.count, t[j].kind == .word || t[j].kind == .string, word(s, t, next(t, j), "from") {
             report.add(strongClause, s, range(t, previous, next(t, j)))
         }

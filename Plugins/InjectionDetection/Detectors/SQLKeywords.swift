@@ -34,7 +34,7 @@ enum SQLKeywords {
         add("update create set call load rename use begin", statement | english)
         add("xor", logical)
         add("or and not div", logical | english)
-        add("rlike regexp glob ilike", comparison)
+        add("rlike regexp glob ilike notnull", comparison)
         add("like is in between sounds escape", comparison | english)
         add("union outfile dumpfile distinct collate straight_join immediate", clause)
         add("from where having into values limit offset null true false when then else end case table as by group procedure exists asc desc "
@@ -51,9 +51,9 @@ enum SQLKeywords {
             + "dayofmonth dayofyear dayname monthname weekday yearweek from_unixtime unix_timestamp str_to_date date_format "
             + "ln log log10 log2 degrees radians mod div json_valid json_object json_array likelihood unlikely "
             + "instr lpad rpad char_length current_timestamp current_date current_time getdate sysdatetime newid "
-            + "nvl nvl2 decode regexp_like regexp_replace regexp_substr bin oct conv", function)
+            + "nvl nvl2 decode regexp_like regexp_replace regexp_substr bin oct conv unistr old_password", function)
         add("time date year month day hour minute second quarter week default local likely", function | english)
-        add("replace left right user space repeat reverse insert format position current schema sign row", function | english)
+        add("replace left right user space repeat reverse insert format position current schema sign row password", function | english)
         add("sleep benchmark pg_sleep load_file extractvalue updatexml xmltype name_const dbms_pipe dbms_lock "
             + "utl_http utl_inaddr httpuritype lo_import lo_export lo_get lo_put pg_read_file pg_ls_dir pg_read_binary_file "
             + "sqlite_version sqlite_compileoption_used sqlite_compileoption_get load_extension "
@@ -65,7 +65,11 @@ enum SQLKeywords {
             + "user_tab_columns dba_users msysobjects msysaccessobjects mysql xp_cmdshell xp_dirtree xp_regread xp_fileexist "
             + "xp_availablemedia xp_reg xp_servicecontrol sp_password sp_executesql sp_makewebtask sp_oacreate sp_configure "
             + "sp_addextendedproc msdasql sqloledb table_schema table_name column_name schema_name varchar nvarchar "
-            + "utl_http utl_inaddr dbms_pipe dbms_lock dbms_ldap dbms_xmlgen pg_sleep load_file", systemObject)
+            + "utl_http utl_inaddr dbms_pipe dbms_lock dbms_ldap dbms_xmlgen pg_sleep load_file "
+            // Database names every server ships (`master` and `mysql` count only qualified: `master..`).
+            + "master msdb tempdb northwind adventureworks "
+            // Ad hoc remote data sources of MSSQL, named only to run a query elsewhere.
+            + "openrowset opendatasource openquery", systemObject)
         return KeywordTable(order.map { ($0, flags[$0]!) })
     }()
 }

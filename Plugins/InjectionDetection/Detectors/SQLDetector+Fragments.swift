@@ -1,0 +1,179 @@
+/// Values that are SQL only as a whole: probes that test how an application builds its query
+/// with a bare operator (`||`, `<=>`, `IS NULL`, `IN (1,2)`), a function or keyword left open
+/// (`if (`, `concat (`, `version=(`), a quote followed by nothing but an expression (`'1'='10`,
+/// `"2562*23`, `` `>65 ``), an escaped quote that defeats an escaper (`\'and`), a stored
+/// procedure name after `EXECUTE`, or an integer or float boundary value. The same bytes inside
+/// prose are not a fragment: each rule looks at how the value starts and ends.
+extension SQLDetector {
+    static let operatorFragment = Rule("sqli.operator-fragment", .sqli, .critical,
+                                       "value that is only a SQL operator or comparison (||, <=>, IS NULL, IN (1,2))")
+    static let openCall = Rule("sqli.open-call", .sqli, .critical, "SQL function or keyword left open: the value ends in its '(' (if (, concat ()")
+    static let quoteProbe = Rule("sqli.quote-probe", .sqli, .critical, "quote followed only by operators and numbers ('1'='10, \"2*3, `>65)")
+    static let escapedQuote = Rule("sqli.escaped-quote", .sqli, .critical, "backslash-escaped quote followed by SQL (\\'and, \\\"1 or)")
+    static let boundaryNumber = Rule("sqli.boundary-number", .sqli, .critical,
+                                     "integer or floating-point boundary value (4294967296, 2.2250738585072011e-308)")
+
+    /// Whole-value fragments, judged on the bare token stream `t` of `s`.
+    static func fragments(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ ctx: ValueContext, _ report: inout Report) {
+        var first = -1, second = -1, third = -1, count = 0
+        for i in 0..<t.count where t[i].kind != .comment {
+            if first < 0 { first = i } else if second < 0 { second = i } else if third < 0 { third = i }
+            count += 1
+        }
+        guard first >= 0 else { return }
+        let a = t[first]
+        if count == 1 {
+            loneToken(s, a, ctx, &report)
+        } else if a.kind == .word, word(s, t, first, "exec") || word(s, t, first, "execute"), count == 2, t[second].kind == .word {
+            // `EXECUTE procedure_name`: a statement naming what it runs and nothing else.
+            report.add(statement, s, range(t, first, second))
+        } else if count == 2, a.kind == .op, a.end - a.start == 1, s[Int(a.start)] == 0x2D, t[second].kind == .number,
+                  isBoundary(s, Int(t[second].start), Int(t[second].end)) {
+            report.add(boundaryNumber, s, range(t, first, second))
+        } else if SQLKeywords.has(a.keyword, SQLKeywords.comparison), a.kind == .word {
+            comparisonFragment(s, t, first, &report)
+        }
+        openCall(s, &report)
+        quoteProbe(s, &report)
+        escapedQuote(s, &report)
+    }
+
+    /// A value that is one operator (`||`, `<=>`, `->`) or one comparison word (`regexp`,
+    /// `notnull`), or one boundary number. `<=` and `>=` are also range comparators in query
+    /// languages (FHIR's `comparator`), so as values they need the name position to count.
+    private static func loneToken(_ s: UnsafeRawBufferPointer, _ a: SQLToken, _ ctx: ValueContext, _ report: inout Report) {
+        let start = Int(a.start), end = Int(a.end)
+        switch a.kind {
+        case .op where end - start >= 2:
+            let range = end - start == 2 && (s[start] == 0x3C || s[start] == 0x3E) && s[start + 1] == 0x3D
+            if !range || ctx.isName { report.add(operatorFragment, s, start..<end) }
+        case .word where SQLKeywords.has(a.keyword, SQLKeywords.comparison) && !SQLKeywords.has(a.keyword, SQLKeywords.english):
+            // `glob` is also a file-pattern mode; the others are SQL's own.
+            if !ByteClass.hasPrefix(s, at: start, "glob") { report.add(operatorFragment, s, start..<end) }
+        case .number where isBoundary(s, start, end):
+            report.add(boundaryNumber, s, start..<end)
+        default:
+            break
+        }
+    }
+
+    /// A value that starts with a comparison and ends with its operand: `IS NULL`, `like null`,
+    /// `IS NOT NULL`, `in (1, 2)`, ` IN (815914, 815913)`. A list needs a comma or literals only,
+    /// so "in (brackets)" stays prose.
+    private static func comparisonFragment(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ first: Int, _ report: inout Report) {
+        var j = next(t, first)
+        if word(s, t, j, "not") { j = next(t, j) }
+        if word(s, t, j, "null") || word(s, t, j, "true") || word(s, t, j, "false") || word(s, t, j, "unknown") {
+            if next(t, j) >= t.count { report.add(operatorFragment, s, range(t, first, j)) }
+            return
+        }
+        guard word(s, t, first, "in"), kind(t, j) == .openParen, s[Int(t[j].start)] == 0x28 else { return }
+        var k = next(t, j)
+        var commas = 0, literalsOnly = true, steps = 0
+        while k < t.count && t[k].kind != .closeParen && steps < 64 {
+            switch t[k].kind {
+            case .comma: commas += 1
+            case .number, .string, .op: break
+            default: literalsOnly = false
+            }
+            k = next(t, k)
+            steps += 1
+        }
+        guard k < t.count, next(t, k) >= t.count, commas > 0 || (literalsOnly && k > next(t, j)) else { return }
+        report.add(operatorFragment, s, range(t, first, k))
+    }
+
+    /// The value ends in `(` right after a SQL keyword and a little punctuation: `if (`,
+    /// `concat (`, `version=(`, `ln) (`, `left')?$(`. Prose does not end on an opening
+    /// parenthesis; an emoticon (`date :(`) is not a call.
+    private static func openCall(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        var end = s.count
+        while end > 0 && ByteClass.isSpace(s[end - 1]) { end -= 1 }
+        guard end > 1, s[end - 1] == 0x28 else { return }
+        var j = end - 1
+        while j > 0 && end - j <= 6 && !ByteClass.isWord(s[j - 1]) {
+            if s[j - 1] == 0x3A { return }
+            j -= 1
+        }
+        guard j > 0, ByteClass.isWord(s[j - 1]) else { return }
+        var w = j
+        while w > 0 && ByteClass.isWord(s[w - 1]) && j - w <= 40 { w -= 1 }
+        guard w == 0 || !ByteClass.isWord(s[w - 1]), SQLKeywords.table.lookup(s, w, j) != nil else { return }
+        report.add(openCall, s, w..<end)
+    }
+
+    /// A value that opens with a quote and is then only an expression of numbers: `'1001'='10`,
+    /// `"2562*23`, `` `>9e7 ``, `' ', 10`, `'0:0:6`. It must end on a number (a quoted date,
+    /// `'2020-01-01'`, ends on its quote) and hold an operator or a comma.
+    private static func quoteProbe(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        var start = 0
+        while start < s.count && ByteClass.isSpace(s[start]) { start += 1 }
+        var end = s.count
+        while end > start && ByteClass.isSpace(s[end - 1]) { end -= 1 }
+        guard end - start >= 3, end - start <= 64, isQuote(s[start]), ByteClass.isDigit(s[end - 1]) else { return }
+        var operators = 0
+        for i in (start + 1)..<end {
+            let b = s[i]
+            if ByteClass.isDigit(b) || isQuote(b) || ByteClass.isSpace(b) || b == 0x2E { continue }
+            if ByteClass.isAlpha(b) {
+                // Only as part of a number: `9e7`, `0x1f`.
+                guard ByteClass.isDigit(s[i - 1]) || (ByteClass.isAlnum(s[i - 1]) && ByteClass.hexValue(b) != nil) else { return }
+                continue
+            }
+            guard isOperatorByte(b) else { return }
+            operators += 1
+        }
+        if operators > 0 { report.add(quoteProbe, s, start..<end) }
+    }
+
+    /// `\'and`, `` \`or`1 ``, `\"1 or 1`: an application that escapes quotes by adding a
+    /// backslash is defeated by one sent before the quote. A keyword must end at a word
+    /// boundary that is not another escape (`{\"or\":1}` is escaped JSON).
+    private static func escapedQuote(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        guard ByteClass.contains(s, 0x5C) else { return }
+        var i = 0
+        while i + 2 < s.count {
+            guard s[i] == 0x5C, isQuote(s[i + 1]) else { i += 1; continue }
+            var j = i + 2
+            while j < s.count && ByteClass.isDigit(s[j]) { j += 1 }
+            if j > i + 2 { while j < s.count && ByteClass.isSpace(s[j]) { j += 1 } }
+            var e = j
+            while e < s.count && ByteClass.isWord(s[e]) && e - j <= 20 { e += 1 }
+            if e > j, SQLKeywords.has(SQLKeywords.table.lookup(s, j, e) ?? 0, SQLKeywords.logical | SQLKeywords.statement),
+               e == s.count || s[e] != 0x5C {
+                report.add(escapedQuote, s, i..<e)
+                return
+            }
+            i += 2
+        }
+    }
+
+    @inline(__always) static func isQuote(_ b: UInt8) -> Bool { b == 0x27 || b == 0x22 || b == 0x60 }
+
+    /// Binary arithmetic, comparison, bitwise and list punctuation of SQL expressions (`!` and `~`
+    /// alone are unary: `` `!1 `` is not an expression continuing a string).
+    @inline(__always) private static func isOperatorByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x3D, 0x3C, 0x3E, 0x2A, 0x2B, 0x2D, 0x2F, 0x25, 0x5E, 0x7C, 0x26, 0x2C, 0x3A: return true
+        default: return false
+        }
+    }
+
+    /// Integer limits (2^31, 2^32, 2^63, 2^64 and their neighbours) and the double that hung
+    /// PHP and Java parsers (2.2250738585072011e-308): values that probe overflow handling.
+    static func isBoundary(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        let n = end - start
+        if n >= 10 && n <= 20 {
+            let limits: [StaticString] = ["2147483647", "2147483648", "4294967295", "4294967296", "9223372036854775807",
+                                          "9223372036854775808", "18446744073709551615", "18446744073709551616"]
+            for limit in limits where limit.utf8CodeUnitCount == n && ByteClass.hasPrefix(s, at: start, limit) { return true }
+        }
+        guard n > 20, ByteClass.hasPrefix(s, at: start, "2.225073858507201") else { return false }
+        var i = start + 17
+        while i < end && ByteClass.isDigit(s[i]) { i += 1 }
+        guard i + 2 < end, ByteClass.lower(s[i]) == 0x65, s[i + 1] == 0x2D else { return false }
+        i += 2
+        while i < end && s[i] == 0x30 { i += 1 }
+        return end - i == 3 && ByteClass.hasPrefix(s, at: i, "308")
+    }
+}
