@@ -88,6 +88,15 @@ enum SQLDetector {
         x.end - x.start == 1 || s[Int(x.end) - 1] != s[Int(x.start)] || Int(x.end) == s.count && s[Int(x.end) - 2] == 0x5C
     }
 
+    static func isAssignment(_ s: UnsafeRawBufferPointer, _ x: SQLToken) -> Bool {
+        x.kind == .op && x.end - x.start == 1 && s[Int(x.start)] == 0x3D
+    }
+
+    static func hasLetter(_ s: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Bool {
+        for i in from..<max(from, to) where ByteClass.isAlpha(s[i]) { return true }
+        return false
+    }
+
     static func isBlank(_ s: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Bool {
         for i in from..<max(from, to) where !ByteClass.isSpace(s[i]) { return false }
         return true
@@ -250,17 +259,21 @@ enum SQLDetector {
         return true
     }
 
-    /// `hash = 'abc', 0x1a`, `name = 'x', (5)`: an assignment continued by a list of SQL literals
-    /// (an UPDATE's SET list or a VALUES row); prose lists words ("address=999, rue d'Arlon").
+    /// `hash = 'abc', 0x1a`, `name = 'x', (5)`: an assignment (or a value that starts with the
+    /// string, the `=` having split a form pair) continued by a list of SQL literals, as in an
+    /// UPDATE's SET list or a VALUES row; prose lists words ("address=999, rue d'Arlon").
     static func assignmentList(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, previous: Int, _ report: inout Report) {
-        guard previous >= 1, t[previous].kind == .op, t[previous].end - t[previous].start == 1, s[Int(t[previous].start)] == 0x3D,
-              t[previous - 1].kind == .word else { return }
+        let assigned = previous >= 1 && isAssignment(s, t[previous]) && t[previous - 1].kind == .word
+        guard assigned || previous < 0 else { return }
         let comma = next(t, i)
         guard kind(t, comma) == .comma else { return }
         let item = next(t, comma)
-        guard item < t.count, t[item].kind == .openParen || t[item].kind == .number && (ByteClass.hasPrefix(s, at: Int(t[item].start), "0x")
-                || kind(t, next(t, item)) == .comma || next(t, item) >= t.count) else { return }
-        report.add(values, s, range(t, previous - 1, item))
+        guard item < t.count else { return }
+        let hex = t[item].kind == .number && ByteClass.hasPrefix(s, at: Int(t[item].start), "0x")
+        let parenthesised = t[item].kind == .openParen && [.number, .string].contains(kind(t, next(t, item)))
+        let listed = t[item].kind == .number && (kind(t, next(t, item)) == .comma || next(t, item) >= t.count)
+        guard hex || parenthesised || (assigned && listed) else { return }
+        report.add(values, s, range(t, assigned ? previous - 1 : i, item))
     }
 
     /// `'{"a":2}' < '$.c' = 7`: a JSON document written as a string literal and put to an
@@ -317,12 +330,18 @@ enum SQLDetector {
             let unary = after.end - after.start == 1 && (s[Int(after.start)] == 0x7E || s[Int(after.start)] == 0x21)
             if unary {
                 if j + 1 < t.count { report.add(quoteOperator, s, range(t, i, j + 1)) }
-            } else if hasComment(t, after: j) || isOperand(t, next(t, j)) && kind(t, next(t, j)) != .word {
+            } else if hasComment(t, after: j) || isOperand(t, next(t, j)) && kind(t, next(t, j)) != .word
+                        || isAssignment(s, after) && kind(t, next(t, j)) == .word && t[j].start == t[i].end {
+                // `,varname"=somedata`: the closing quote glued to `=` and a name compares a column.
                 report.add(quoteBreak, s, range(t, i, j + 1))
             } else if j + 1 < t.count {
                 report.add(quoteOperator, s, range(t, i, j + 1))
             }
         case .comment:
+            report.add(quoteBreak, s, range(t, i, j))
+        case .string where next(t, j) >= t.count && isUnterminated(s, after) && !hasLetter(s, Int(after.start), Int(after.end)):
+            // `3' ' 1`: a second literal opened after the break, closed by the application's own
+            // quote (adjacent literals concatenate in MySQL).
             report.add(quoteBreak, s, range(t, i, j))
         case .comma where isOperand(t, next(t, j)) && kind(t, next(t, j)) != .word:
             report.add(quoteOperator, s, range(t, i, next(t, j)))
