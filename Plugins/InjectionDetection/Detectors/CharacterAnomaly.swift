@@ -1,63 +1,95 @@
 /// A value with no data in it: nothing but the punctuation SQL (and shells) give meaning to,
-/// `!@#$%^`, `((((()))))`, `~~~~~~~~`, `"'`, `‘ -`. Scanners send these to see which
-/// characters an application lets through unescaped; people type words, numbers or at most
-/// one such character. Empty containers (`{}`, `[]`, `()`, `""`), emoticons (`:-)`) and the
-/// range comparators `<=`/`>=` (a FHIR Quantity's `comparator`) are data.
+/// `!@#$%^`, `((((()))))`, `"'`, `‘ -`, or a long run of one of them (`@@@@@@@@@@@@`).
+/// Scanners send these to see which characters an application lets through unescaped; people
+/// type words and numbers, or repeat one mark (`!!!`, `***`, `---`). Empty containers
+/// (`{}`, `[ ]`, `""`), emoticons (`:-)`, `>:(`), password masks, template braces, HTML comment
+/// delimiters and the range comparators `<=`/`>=` (a FHIR Quantity's `comparator`) are data.
 enum CharacterAnomaly {
     static let rule = Rule("sqli.special-characters", .sqli, .critical,
-                           "value made only of special characters (!@#$%^, ((((())))), ~~~~~~~~): a probe")
+                           "value made only of special characters (!@#$%^, ((((())))), @@@@@@@@@@): a probe")
+
+    /// Bytes of a run of one character that count as a probe on their own.
+    static let longRun = 10
 
     static func scan(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
         guard s.count >= 2, s.count <= 256 else { return }
         var specials = 0
+        var kinds: UInt32 = 0
+        var run = 0, longest = 0
+        var last = -1
         var i = 0
         while i < s.count {
             let b = s[i]
-            if special[Int(b)] {
-                specials += 1
+            var kind: Int
+            if let k = special[Int(b)] {
+                kind = Int(k)
                 i += 1
             } else if ByteClass.isSpace(b) {
                 i += 1
+                continue
             } else if b == 0xC2, i + 1 < s.count, s[i + 1] == 0xB4 {  // acute accent used as a quote
-                specials += 1
+                kind = quoteKind
                 i += 2
             } else if b == 0xE2, i + 2 < s.count, s[i + 1] == 0x80, s[i + 2] >= 0x98 && s[i + 2] <= 0x9F {  // typographic quotes
-                specials += 1
+                kind = quoteKind
                 i += 3
             } else {
                 return
             }
+            specials += 1
+            kinds |= 1 << UInt32(kind)
+            run = kind == last ? run + 1 : 1
+            longest = max(longest, run)
+            last = kind
         }
-        guard specials >= 2, !isData(s), !isMarkupOrTemplate(s) else { return }
+        guard specials >= 2, kinds.nonzeroBitCount >= 2 || longest >= longRun, !isData(s) else { return }
         report.add(rule, s, 0..<s.count)
     }
 
-    /// Two-character containers and comparators, and emoticons: eyes, an optional nose, a mouth.
+    /// Containers and comparators of two characters (spaces aside), emoticons (an optional
+    /// brow, eyes, an optional nose, a mouth), masks, template braces, HTML comment delimiters.
     private static func isData(_ s: UnsafeRawBufferPointer) -> Bool {
-        let n = s.count
-        if n == 2 {
-            let a = s[0], b = s[1]
-            if (a == 0x7B && b == 0x7D) || (a == 0x5B && b == 0x5D) || (a == 0x28 && b == 0x29) || (a == b && (a == 0x22 || a == 0x27)) {
-                return true
-            }
-            if (a == 0x3C || a == 0x3E) && b == 0x3D { return true }
+        if ByteClass.contains(s, 0x7B) || ByteClass.contains(s, 0x7D) || ByteClass.find(s, "<!--") != nil || ByteClass.find(s, "-->") != nil {
+            return true
         }
-        guard n <= 3, s[0] == 0x3A || s[0] == 0x3B || s[0] == 0x3D else { return false }
-        if n == 3 && s[1] != 0x2D && s[1] != 0x27 { return false }
-        let mouth = s[n - 1]
+        // The first four marks, spaces left out; a mask is `*` only.
+        var m0: UInt8 = 0, m1: UInt8 = 0, m2: UInt8 = 0, m3: UInt8 = 0
+        var n = 0
+        var mask = true
+        for b in s where !ByteClass.isSpace(b) {
+            switch n {
+            case 0: m0 = b
+            case 1: m1 = b
+            case 2: m2 = b
+            case 3: m3 = b
+            default: break
+            }
+            mask = mask && b == 0x2A
+            n += 1
+        }
+        if mask { return true }
+        if n == 2 && ((m0 == 0x5B && m1 == 0x5D) || (m0 == 0x28 && m1 == 0x29) || (m0 == m1 && (m0 == 0x22 || m0 == 0x27))
+                      || ((m0 == 0x3C || m0 == 0x3E) && m1 == 0x3D)) {
+            return true
+        }
+        // Emoticons: [>] eyes [nose] mouth.
+        guard n >= 2 && n <= 4 else { return false }
+        var marks = (m0, m1, m2, m3)
+        if m0 == 0x3E && n > 2 { marks = (m1, m2, m3, 0); n -= 1 }
+        let eyes = marks.0 == 0x3A || marks.0 == 0x3B || marks.0 == 0x3D
+        let nose = n == 3 && (marks.1 == 0x2D || marks.1 == 0x27)
+        guard eyes, n == 2 || (n == 3 && nose) else { return false }
+        let mouth = n == 2 ? marks.1 : marks.2
         return mouth == 0x29 || mouth == 0x28 || mouth == 0x5D || mouth == 0x5B || mouth == 0x7C || mouth == 0x2A
     }
 
-    /// Braces are templates and JSON (`${}`, `{{}}`), not SQL; `<!--` and `-->` delimit an HTML
-    /// comment, the markup detector's business.
-    private static func isMarkupOrTemplate(_ s: UnsafeRawBufferPointer) -> Bool {
-        ByteClass.contains(s, 0x7B) || ByteClass.contains(s, 0x7D) || ByteClass.find(s, "<!--") != nil || ByteClass.find(s, "-->") != nil
-    }
-
-    /// `~!@#$%^&*()-+={}[]|:;"'<>` and the backtick.
-    private static let special: [Bool] = {
-        var t = [Bool](repeating: false, count: 256)
-        for b in Array("~!@#$%^&*()-+={}[]|:;\"'`<>".utf8) { t[Int(b)] = true }
+    /// `~!@#$%^&*()-+={}[]|:;"'<>` and the backtick, each its own kind.
+    private static let special: [UInt8?] = {
+        var t = [UInt8?](repeating: nil, count: 256)
+        for (k, b) in Array("~!@#$%^&*()-+={}[]|:;<>\"'`".utf8).enumerated() { t[Int(b)] = UInt8(k) }
         return t
     }()
+
+    /// Typographic quotes and the acute accent are the kind of `'`: `’’` and `„“` are one mark repeated.
+    private static let quoteKind = Int(special[0x27]!)
 }

@@ -24,8 +24,10 @@ extension SQLDetector {
         let a = t[first]
         if count == 1 {
             loneToken(s, a, ctx, &report)
-        } else if a.kind == .word, word(s, t, first, "exec") || word(s, t, first, "execute"), count == 2, t[second].kind == .word {
-            // `EXECUTE procedure_name`: a statement naming what it runs and nothing else.
+        } else if a.kind == .word, count == 2, t[second].kind == .word, word(s, t, first, "execute")
+                    || word(s, t, first, "exec") && ByteClass.contains(UnsafeRawBufferPointer(rebasing: s[Int(t[second].start)..<Int(t[second].end)]), 0x5F) {
+            // `EXECUTE procedure_name`: a statement naming what it runs and nothing else (`exec`
+            // is also an abbreviation, "exec summary": with it the name must look like one).
             report.add(statement, s, range(t, first, second))
         } else if count == 2, a.kind == .op, a.end - a.start == 1, s[Int(a.start)] == 0x2D, t[second].kind == .number,
                   isBoundary(s, Int(t[second].start), Int(t[second].end)) {
@@ -159,13 +161,13 @@ extension SQLDetector {
         }
     }
 
-    /// Integer limits (2^31, 2^32, 2^63, 2^64 and their neighbours) and the double that hung
-    /// PHP and Java parsers (2.2250738585072011e-308): values that probe overflow handling.
+    /// Integers one past a limit (2^31, 2^63, 2^64; 2^32 and 2^32-1 for unsigned 32 bits) and the
+    /// double that hung PHP and Java parsers (2.2250738585072011e-308): values that probe
+    /// overflow handling. The signed maxima themselves are common "no limit" sentinels.
     static func isBoundary(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
         let n = end - start
         if n >= 10 && n <= 20 {
-            let limits: [StaticString] = ["2147483647", "2147483648", "4294967295", "4294967296", "9223372036854775807",
-                                          "9223372036854775808", "18446744073709551615", "18446744073709551616"]
+            let limits: [StaticString] = ["2147483648", "4294967295", "4294967296", "9223372036854775808", "18446744073709551616"]
             for limit in limits where limit.utf8CodeUnitCount == n && ByteClass.hasPrefix(s, at: start, limit) { return true }
         }
         guard n > 20, ByteClass.hasPrefix(s, at: start, "2.225073858507201") else { return false }

@@ -239,6 +239,13 @@ enum SQLDetector {
             let after = next(t, rhs)
             guard after >= t.count || [.closeParen, .semicolon, .op].contains(t[after].kind) || isWord(t, after, SQLKeywords.logical) else { return }
         }
+        // In words, the condition must also start where one can: "step 1 is not 2" is prose.
+        if spelled {
+            var p = i - 1
+            while p >= 0 && t[p].kind == .comment { p -= 1 }
+            guard p < 0 || [.openParen, .comma, .semicolon, .quoteBreak].contains(t[p].kind) || isAssignment(s, t[p])
+                    || isWord(t, p, SQLKeywords.logical) else { return }
+        }
         let same = sameLiteral(s, t[i], t[rhs])
         if same != negated { report.add(literalTautology, s, range(t, i, rhs)) }
     }
@@ -339,7 +346,8 @@ enum SQLDetector {
             }
         case .comment:
             report.add(quoteBreak, s, range(t, i, j))
-        case .string where next(t, j) >= t.count && isUnterminated(s, after) && !hasLetter(s, Int(after.start), Int(after.end)):
+        case .string where next(t, j) >= t.count && isUnterminated(s, after) && !hasLetter(s, Int(after.start), Int(after.end))
+                && !isBlank(s, Int(after.start) + 1, Int(after.end)):
             // `3' ' 1`: a second literal opened after the break, closed by the application's own
             // quote (adjacent literals concatenate in MySQL).
             report.add(quoteBreak, s, range(t, i, j))
@@ -592,8 +600,9 @@ enum SQLDetector {
         } else if word(s, t, i, "values"), kind(t, j) == .openParen, [.string, .number].contains(kind(t, next(t, j))),
                   kind(t, next(t, next(t, j))) == .comma || kind(t, next(t, next(t, j))) == .closeParen {
             report.add(values, s, range(t, i, next(t, next(t, j))))
-        } else if word(s, t, i, "case"), word(s, t, j, "when") {
-            // CASE WHEN x THEN: the whole conditional is SQL; the two words alone could be prose.
+        } else if word(s, t, i, "case"), word(s, t, j, "when"), previous < 0 || !word(s, t, previous, "in") {
+            // CASE WHEN x THEN: the whole conditional is SQL; the two words alone could be prose
+            // ("in case when" is English).
             var k = next(t, j)
             var steps = 0
             while k < t.count && steps < 6 && !word(s, t, k, "then") { k = next(t, k); steps += 1 }
