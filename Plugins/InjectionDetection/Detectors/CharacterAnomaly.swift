@@ -9,7 +9,7 @@ enum CharacterAnomaly {
                            "value made only of special characters (!@#$%^, ((((())))), @@@@@@@@@@): a probe")
 
     /// Bytes of a run of one character that count as a probe on their own.
-    static let longRun = 10
+    static let longRun = 8
 
     static func scan(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
         guard s.count >= 2, s.count <= 256 else { return }

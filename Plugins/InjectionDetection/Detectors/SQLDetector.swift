@@ -161,12 +161,12 @@ enum SQLDetector {
                 if length == 2, s[Int(token.start)] == 0x3A, s[Int(token.start) + 1] == 0x3A, kind(t, i + 1) == .word, previous >= 0,
                    castTypes.contains(s, Int(t[i + 1].start), Int(t[i + 1].end)) {
                     // Casting a literal, or a metadata function (`current_user::int`), is SQL written by the client.
-                    // So is casting a call's result or a function name to a number (`unistr(x)::int`, `password::int`):
+                    // So is casting a call's result or a column to an integer (`unistr(x)::int`, `password::int`):
                     // the error-based trick that prints a value in the conversion error.
                     let numeric = ByteClass.hasPrefix(s, at: Int(t[i + 1].start), "int")
                     let literal = t[previous].kind == .string || t[previous].kind == .number || t[previous].kind == .quoteBreak
                         || (t[previous].kind == .word && SQLKeywords.has(t[previous].keyword, SQLKeywords.dangerousFunction))
-                        || (numeric && (t[previous].kind == .closeParen || isWord(t, previous, SQLKeywords.function)))
+                        || (numeric && (t[previous].kind == .closeParen || t[previous].kind == .word))
                     report.add(literal ? castLiteral : castOperator, s, range(t, previous, i + 1))
                 }
                 // `||` and `&&` connect conditions like OR and AND.
