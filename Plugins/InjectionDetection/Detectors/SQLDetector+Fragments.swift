@@ -10,6 +10,9 @@ extension SQLDetector {
     static let openCall = Rule("sqli.open-call", .sqli, .critical, "SQL function or keyword left open: the value ends in its '(' (if (, concat ()")
     static let quoteProbe = Rule("sqli.quote-probe", .sqli, .critical, "quote followed only by operators and numbers ('1'='10, \"2*3, `>65)")
     static let escapedQuote = Rule("sqli.escaped-quote", .sqli, .critical, "backslash-escaped quote followed by SQL (\\'and, \\\"1 or)")
+    static let systemVariable = Rule("sqli.system-variable", .sqli, .critical, "SQL server variable sent alone (@@version)")
+    static let hexString = Rule("sqli.hex-string", .sqli, .critical, "text written as a SQL hex or bit literal (0x61646d696e, x'41', b'01')")
+    static let commentFragment = Rule("sqli.comment-fragment", .sqli, .critical, "value that closes or opens a SQL comment (1--, /**/, */, /*+ hint */)")
     static let boundaryNumber = Rule("sqli.boundary-number", .sqli, .critical,
                                      "integer or floating-point boundary value (4294967296, 2.2250738585072011e-308)")
 
@@ -20,10 +23,18 @@ extension SQLDetector {
             if first < 0 { first = i } else if second < 0 { second = i } else if third < 0 { third = i }
             count += 1
         }
+        commentOnly(s, &report)
         guard first >= 0 else { return }
         let a = t[first]
         if count == 1 {
             loneToken(s, a, ctx, &report)
+            // `1--`, `7 #`: a number and the comment that cuts the rest of the query.
+            if a.kind == .number, first + 1 < t.count, t[first + 1].kind == .comment, s[Int(t[first + 1].start)] != 0x2F {
+                report.add(commentFragment, s, range(t, first, first + 1))
+            }
+        } else if count == 2, a.kind == .word, a.end - a.start == 1, t[second].kind == .string, t[second].start == a.end,
+                  isHexOrBitString(s, a, t[second]) {
+            report.add(hexString, s, range(t, first, second))
         } else if a.kind == .word, count == 2, t[second].kind == .word, word(s, t, first, "execute")
                     || word(s, t, first, "exec") && ByteClass.contains(UnsafeRawBufferPointer(rebasing: s[Int(t[second].start)..<Int(t[second].end)]), 0x5F) {
             // `EXECUTE procedure_name`: a statement naming what it runs and nothing else (`exec`
@@ -54,6 +65,10 @@ extension SQLDetector {
             if !ByteClass.hasPrefix(s, at: start, "glob") { report.add(operatorFragment, s, start..<end) }
         case .number where isBoundary(s, start, end):
             report.add(boundaryNumber, s, start..<end)
+        case .number where isHexText(s, start, end):
+            report.add(hexString, s, start..<end)
+        case .variable where end - start > 3 && s[start + 1] == 0x40:
+            report.add(systemVariable, s, start..<end)
         default:
             break
         }
@@ -148,6 +163,44 @@ extension SQLDetector {
             }
             i += 2
         }
+    }
+
+    /// An empty comment (`/**/`), an optimizer hint (`/*+ ... */`) or a comment's end alone (`*/`):
+    /// nothing but comment syntax. `#` and `--` lines are also markdown headings and signatures.
+    private static func commentOnly(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        var start = 0, end = s.count
+        while start < end && ByteClass.isSpace(s[start]) { start += 1 }
+        while end > start && ByteClass.isSpace(s[end - 1]) { end -= 1 }
+        let n = end - start
+        let closer = n == 2 && s[start] == 0x2A && s[start + 1] == 0x2F
+        let comment = n >= 4 && s[start] == 0x2F && s[start + 1] == 0x2A && s[end - 2] == 0x2A && s[end - 1] == 0x2F
+        if closer || comment && (n == 4 || s[start + 2] == 0x2B) { report.add(commentFragment, s, start..<end) }
+    }
+
+    /// `0x61646d696e`: an even number of hex digits (two or more bytes) that are all printable
+    /// ASCII, the way injections spell strings without quotes. Colours and masks (`0xFF00FF`) are not text.
+    private static func isHexText(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        let digits = end - start - 2
+        guard digits >= 4, digits % 2 == 0, s[start] == 0x30, ByteClass.lower(s[start + 1]) == 0x78 else { return false }
+        var i = start + 2
+        while i < end {
+            guard let hi = ByteClass.hexValue(s[i]), let lo = ByteClass.hexValue(s[i + 1]) else { return false }
+            let b = hi << 4 | lo
+            guard b >= 0x20 && b < 0x7F else { return false }
+            i += 2
+        }
+        return true
+    }
+
+    /// `x'41'`, `X'4142'`, `b'0101'`: SQL's hex and bit string literals.
+    private static func isHexOrBitString(_ s: UnsafeRawBufferPointer, _ prefix: SQLToken, _ string: SQLToken) -> Bool {
+        let p = ByteClass.lower(s[Int(prefix.start)])
+        guard p == 0x78 || p == 0x62, string.end - string.start >= 3, s[Int(string.start)] == 0x27, s[Int(string.end) - 1] == 0x27 else { return false }
+        for i in (Int(string.start) + 1)..<(Int(string.end) - 1) {
+            let b = s[i]
+            guard p == 0x78 ? ByteClass.hexValue(b) != nil : (b == 0x30 || b == 0x31) else { return false }
+        }
+        return true
     }
 
     @inline(__always) static func isQuote(_ b: UInt8) -> Bool { b == 0x27 || b == 0x22 || b == 0x60 }

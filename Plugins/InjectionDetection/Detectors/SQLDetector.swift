@@ -199,6 +199,10 @@ enum SQLDetector {
             report.add(numberSyntax, s, range(t, i, k))
         }
         literalComparison(s, t, i, &report)
+        // `1 div 0`, `7 mod 2`: arithmetic with SQL's word operators on literals.
+        if word(s, t, k, "div") || word(s, t, k, "mod"), kind(t, next(t, k)) == .number {
+            report.add(tautology, s, range(t, i, next(t, k)))
+        }
     }
 
     /// A comparison of two literals that is always true: equal literals compared for equality
@@ -475,7 +479,8 @@ enum SQLDetector {
         let literalBefore = previous >= 0 && [.number, .string, .closeParen, .quoteBreak].contains(t[previous].kind)
         // The value's first token, or the first after `name=` (a pair whose `=` was encoded).
         var atStart = previous < 0
-        if previous == 0 { atStart = t[0].kind == .openParen }
+        // `(` opening or `)` closing the expression the value was pasted into.
+        if previous == 0 { atStart = t[0].kind == .openParen || t[0].kind == .closeParen }
         // In a path each segment is a value of its own: `/post/OR 1=1`.
         if previous >= 0, t[previous].kind == .op, t[previous].end - t[previous].start == 1, s[Int(t[previous].start)] == 0x2F,
            Int(t[previous].end) == Int(t[i].start) { atStart = true }
@@ -498,16 +503,24 @@ enum SQLDetector {
             report.add(tautology, s, range(t, previous, o))
             return
         }
-        // `1='1' or-- -`: a connective whose condition is commented away.
-        if literalBefore, i + 1 < t.count, t[i + 1].kind == .comment, t[i + 1].start == t[i].end || s[Int(t[i + 1].start)] == 0x2D {
+        // `1='1' or-- -`, `1 or?--`: a connective whose condition is a bind parameter or commented away.
+        let parameter = kind(t, i + 1) == .op && (i + 2 < t.count && t[i + 2].kind == .comment)
+        let commented = i + 1 < t.count && t[i + 1].kind == .comment && (t[i + 1].start == t[i].end || s[Int(t[i + 1].start)] == 0x2D)
+        if literalBefore, commented || parameter {
             report.add(tautology, s, range(t, previous, i + 1))
+            return
+        }
+        // `1 xor 1`: XOR is only SQL's.
+        if literalBefore, word(s, t, i, "xor"), [.number, .string].contains(kind(t, o)) {
+            report.add(tautology, s, range(t, previous, o))
             return
         }
         guard atStart, o < t.count, isOperand(t, o) || boolean else { return }
         var shaped = after >= t.count || isComparison(s, t, after)
         if !shaped { shaped = [.op, .closeParen, .semicolon].contains(t[after].kind) }
-        // `&&(l=!0)`, `and (x = 1`: a parenthesised condition opened right after the connective.
-        if !shaped, t[o].kind == .openParen, isOperand(t, after), isComparison(s, t, next(t, after)) || kind(t, next(t, after)) == .op {
+        // `&&(l=!0)`, `and (x = 1`, `or (1)`: a parenthesised condition opened right after the connective.
+        if !shaped, t[o].kind == .openParen, isOperand(t, after),
+           isComparison(s, t, next(t, after)) || kind(t, next(t, after)) == .op || t[after].kind == .number && kind(t, next(t, after)) == .closeParen {
             shaped = true
         }
         if !shaped { shaped = after > o + 1 && t[o + 1].kind == .comment }
@@ -516,114 +529,6 @@ enum SQLDetector {
         // The operand must not be a plain word at the very end ("or else" is prose).
         if shaped && (t[o].kind != .word || after < t.count || boolean) {
             report.add(tautology, s, range(t, i, after))
-        }
-    }
-
-    /// The second word that makes a statement keyword a statement: DROP TABLE, INSERT INTO...
-    @discardableResult
-    static func statementShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ report: inout Report) -> Bool {
-        let j = next(t, i)
-        guard j < t.count else { return false }
-        let splitByComment = j > i + 1
-        let shaped: Bool
-        if word(s, t, i, "insert") || word(s, t, i, "replace") {
-            shaped = word(s, t, j, "into")
-        } else if word(s, t, i, "delete") {
-            shaped = word(s, t, j, "from")
-        } else if word(s, t, i, "drop") || word(s, t, i, "create") || word(s, t, i, "alter") || word(s, t, i, "truncate") {
-            shaped = word(s, t, j, "table") || word(s, t, j, "database") || word(s, t, j, "function") || word(s, t, j, "procedure")
-                || word(s, t, j, "user") || word(s, t, j, "view") || word(s, t, j, "trigger") || word(s, t, j, "schema") || word(s, t, j, "index")
-                || (t[j].kind == .word && (kind(t, next(t, j)) == .semicolon || hasComment(t, after: j)))
-        } else if word(s, t, i, "exec") || word(s, t, i, "execute") {
-            shaped = t[j].kind == .variable || t[j].kind == .openParen || word(s, t, j, "immediate") || isWord(t, j, SQLKeywords.systemObject)
-                || (t[j].kind == .word && kind(t, next(t, j)) == .semicolon)
-        } else if word(s, t, i, "declare") {
-            shaped = t[j].kind == .variable
-        } else if word(s, t, i, "waitfor") {
-            shaped = word(s, t, j, "delay") || word(s, t, j, "time")
-        } else if word(s, t, i, "update") {
-            shaped = t[j].kind == .word && word(s, t, next(t, j), "set")
-        } else if word(s, t, i, "set") {
-            shaped = t[j].kind == .variable && t[j].end - t[j].start > 1
-        } else if word(s, t, i, "shutdown") {
-            shaped = t[j].kind == .semicolon || word(s, t, j, "with")
-        } else if word(s, t, i, "load") {
-            shaped = word(s, t, j, "data")
-        } else if word(s, t, i, "call") {
-            shaped = t[j].kind == .word && kind(t, next(t, j)) == .openParen
-        } else {
-            shaped = false
-        }
-        guard shaped || (splitByComment && t[j].kind == .word) else { return false }
-        report.add(statement, s, range(t, i, j))
-        return true
-    }
-
-    /// HAVING COUNT(...), HAVING 1=
-    static func havingShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ j: Int) -> Bool {
-        if isWord(t, j, SQLKeywords.function | SQLKeywords.dangerousFunction) && kind(t, next(t, j)) == .openParen { return true }
-        return isOperand(t, j) && t[j].kind != .word && isComparison(s, t, next(t, j))
-    }
-
-    /// FROM table [. table] WHERE/LIMIT/ORDER/GROUP/JOIN: critical with a quoted table or a condition.
-    static func fromShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, _ j: Int, _ report: inout Report) {
-        var k = next(t, j)
-        if kind(t, k) == .dot { k = next(t, next(t, k)) }
-        guard word(s, t, k, "where") || word(s, t, k, "limit") || word(s, t, k, "join") || word(s, t, k, "order")
-                || word(s, t, k, "group") else { return }
-        let quoted = s[Int(t[j].start)] == 0x60
-        // `FROM t GROUP BY c` not followed by prose, or `FROM t WHERE c =`.
-        let grouped = word(s, t, k, "group") || word(s, t, k, "order")
-        let condition = word(s, t, k, "where") && isComparison(s, t, next(t, next(t, k)))
-            || grouped && word(s, t, next(t, k), "by") && kind(t, next(t, next(t, k))) == .word
-                && kind(t, next(t, next(t, next(t, k)))) != .word
-        report.add(quoted || condition ? strongClause : clause, s, range(t, i, k))
-    }
-
-    /// Clauses that appear in injected fragments: HAVING COUNT(, ORDER BY 1, CASE WHEN, INTO OUTFILE, LIKE '...
-    static func clauseShape(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int, previous: Int, _ report: inout Report) {
-        let j = next(t, i)
-        if word(s, t, i, "into"), word(s, t, j, "outfile") || word(s, t, j, "dumpfile") {
-            report.add(statement, s, range(t, i, j))
-        } else if word(s, t, i, "having"), havingShape(s, t, j) {
-            report.add(strongClause, s, range(t, i, next(t, j)))
-        } else if word(s, t, i, "from"), j < t.count, t[j].kind == .word, t[j].keyword == 0 || s[Int(t[j].start)] == 0x60 {
-            fromShape(s, t, i, j, &report)
-        } else if word(s, t, i, "order") || word(s, t, i, "group"), word(s, t, j, "by") {
-            let o = next(t, j)
-            var shaped = o >= t.count || t[o].kind == .number
-            if !shaped && t[o].kind == .word {
-                let following = kind(t, next(t, o))
-                shaped = s[Int(t[o].start)] == 0x60 || following == .openParen || following == .comma
-            }
-            if shaped { report.add(strongClause, s, range(t, i, o)) }
-        } else if word(s, t, i, "values"), kind(t, j) == .openParen, [.string, .number].contains(kind(t, next(t, j))),
-                  kind(t, next(t, next(t, j))) == .comma || kind(t, next(t, next(t, j))) == .closeParen {
-            report.add(values, s, range(t, i, next(t, next(t, j))))
-        } else if word(s, t, i, "case"), word(s, t, j, "when"), previous < 0 || !word(s, t, previous, "in") {
-            // CASE WHEN x THEN: the whole conditional is SQL; the two words alone could be prose
-            // ("in case when" is English).
-            var k = next(t, j)
-            var steps = 0
-            while k < t.count && steps < 6 && !word(s, t, k, "then") { k = next(t, k); steps += 1 }
-            report.add(word(s, t, k, "then") ? strongClause : clause, s, range(t, i, min(k, t.count - 1)))
-        } else if word(s, t, i, "when"), previous >= 0, t[previous].kind == .closeParen || t[previous].kind == .quoteBreak,
-                  isOperand(t, j), word(s, t, next(t, j), "then") {
-            // `) when 234 then`: a literal condition after a closed expression.
-            report.add(t[j].kind == .word ? clause : strongClause, s, range(t, i, next(t, j)))
-        } else if SQLKeywords.has(t[i].keyword, SQLKeywords.comparison), kind(t, j) == .string, next(t, j) >= t.count,
-                  Int(t[j].end) - Int(t[j].start) == 1 || isBlank(s, Int(t[j].start) + 1, Int(t[j].end)), !word(s, t, i, "is") {
-            // `something LIKE '`: the value ends on the quote that opens the operand.
-            report.add(strongComparison, s, range(t, i, j))
-        } else if SQLKeywords.has(t[i].keyword, SQLKeywords.comparison), previous >= 0,
-                  [.number, .string, .closeParen, .quoteBreak].contains(t[previous].kind) || (word(s, t, i, "like") && t[previous].kind == .word),
-                  j < t.count, [.number, .string, .openParen, .quoteBreak].contains(t[j].kind) || word(s, t, j, "null") {
-            let closed = t[previous].kind == .closeParen || t[previous].kind == .quoteBreak
-            report.add(closed ? strongComparison : comparison, s, range(t, previous, j))
-        } else if word(s, t, i, "as"), previous >= 0,
-                  [.closeParen, .number, .string, .quoteBreak].contains(t[previous].kind) || s[Int(t[previous].start)] == 0x60,
-                  j < t.count, t[j].kind == .word || t[j].kind == .string, word(s, t, next(t, j), "from") {
-            report.add(strongClause, s, range(t, previous, next(t, j)))
         }
     }
 }

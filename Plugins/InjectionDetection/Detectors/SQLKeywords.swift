@@ -30,13 +30,14 @@ enum SQLKeywords {
                 flags[word, default: 0] |= f
             }
         }
-        add("select insert delete drop alter truncate shutdown waitfor declare exec execute grant revoke merge handler", statement)
+        add("select insert delete drop alter truncate shutdown waitfor declare exec execute grant revoke merge handler pragma", statement)
         add("update create set call load rename use begin", statement | english)
         add("xor", logical)
         add("or and not div", logical | english)
         add("rlike regexp glob ilike notnull", comparison)
         add("like is in between sounds escape", comparison | english)
         add("union outfile dumpfile distinct collate straight_join immediate", clause)
+        add("against", clause | english)
         add("from where having into values limit offset null true false when then else end case table as by group procedure exists asc desc "
             + "order join all any some delay cross natural inner outer top", clause | english)
         add("information_schema", systemObject)
@@ -70,6 +71,7 @@ enum SQLKeywords {
             + "master msdb tempdb northwind adventureworks "
             // Ad hoc remote data sources of MSSQL, named only to run a query elsewhere.
             + "openrowset opendatasource openquery", systemObject)
+        add("current_setting set_config inet_server_addr pg_backend_pid", dangerousFunction)
         return KeywordTable(order.map { ($0, flags[$0]!) })
     }()
 }
