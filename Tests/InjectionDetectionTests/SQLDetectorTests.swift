@@ -64,6 +64,19 @@ struct SQLDetectorTests {
         (";truncate", "sqli.stacked"), (";update accounts", "sqli.stacked"),
         ("'[1,2]' > '$[0]'", "sqli.json-operand"), ("price = 'x', 0x41", "sqli.values"), ("'abc', (1)", "sqli.values"),
         ("username::int", "sqli.cast-literal"), ("lower(name)::integer", "sqli.cast-literal"), ("mod (10 , 3)", "sqli.function-call"),
+        // Server variables, hex and bit strings, comment fragments.
+        ("@@hostname", "sqli.system-variable"), ("0x726f6f74", "sqli.hex-string"), ("X'6869'", "sqli.hex-string"),
+        ("b'1010'", "sqli.hex-string"), ("42--", "sqli.comment-fragment"), ("7 #", "sqli.comment-fragment"),
+        ("/**/", "sqli.comment-fragment"), (" */ ", "sqli.comment-fragment"), ("/*+ NO_INDEX(t) */", "sqli.comment-fragment"),
+        // Statements and clauses of one dialect.
+        ("MATCH(body) AGAINST ('x')", "sqli.clause-fragment"), ("3 PROCEDURE ANALYSE", "sqli.statement"),
+        ("attach database '/tmp/x.db' as y", "sqli.statement"), ("2 between 2 and 9", "sqli.tautology"),
+        ("x' sounds like 'y", "sqli.comparison-fragment"), ("LIMIT 0,1", "sqli.clause-fragment"), ("limit 5 offset 10", "sqli.clause-fragment"),
+        ("from DUAL", "sqli.clause-fragment"), ("copy t from program 'id'", "sqli.statement"), ("GRANT ALL ON db.* TO u", "sqli.statement"),
+        ("revoke select, insert on t from u", "sqli.statement"), ("handler t read first", "sqli.statement"), ("pragma table_info(users)", "sqli.statement"),
+        ("case 3 when 3 then 1 end", "sqli.clause-fragment"), ("4 xor 5", "sqli.tautology"), ("8 DIV 0", "sqli.tautology"),
+        ("5 or ?--", "sqli.tautology"), (") OR (7)", "sqli.tautology"), ("current_setting('x')", "sqli.function"),
+        ("find_in_set(1,x)", "sqli.function-call"), ("Timestampdiff (", "sqli.open-call"),
         // Values made only of special characters.
         ("!@#$", "sqli.special-characters"), ("(((())))", "sqli.special-characters"), ("\"'", "sqli.special-characters"),
         ("^'", "sqli.special-characters"), ("~~~~~~~~~~", "sqli.special-characters"), ("\u{2018} =", "sqli.special-characters"),
@@ -86,6 +99,9 @@ struct SQLDetectorTests {
         "SGVsbG9Xb3JsZFRoaXNJc0FCYXNlNjRFbmNvZGVkU3RyaW5n", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "550e8400-e29b-41d4-a716-446655440000", "andy.surname@somedomain.com", "https://example.com/a?b=c&d=e",
         "# Notes\n\n- dose (mg) twice daily\n- see `values` below", "order[filters][date_add][from]",
+        "# Heading", "-- John", "/* note */", "0x336699", "0xFF", "room 12 #4", "speed limit 50", "between 2 and 3 days",
+        "from dual citizenship to", "grant access to the team", "The event handler opens", "a pragmatic pragma", "Ruby's @@count",
+        "Total(5)", "changes(2)", "x'y'", "box'1010'", "case 3: when done, then stop",
     ])
     func nearMisses(_ text: String) {
         #expect(!blocksQuery(text), "\(text) -> \(rules(inValue: text))")

@@ -52,7 +52,25 @@ enum SQLKeywords {
             + "dayofmonth dayofyear dayname monthname weekday yearweek from_unixtime unix_timestamp str_to_date date_format "
             + "ln log log10 log2 degrees radians mod div json_valid json_object json_array likelihood unlikely "
             + "instr lpad rpad char_length current_timestamp current_date current_time getdate sysdatetime newid "
-            + "nvl nvl2 decode regexp_like regexp_replace regexp_substr bin oct conv unistr old_password", function)
+            + "nvl nvl2 decode regexp_like regexp_replace regexp_substr bin oct conv unistr old_password "
+            // More of MySQL's, PostgreSQL's, MSSQL's, Oracle's and SQLite's built-ins.
+            + "bit_and bit_or bit_xor bit_count coercibility connection_id convert_tz des_decrypt des_encrypt aes_encrypt "
+            + "aes_decrypt find_in_set found_rows from_days get_format get_lock is_free_lock is_used_lock release_lock "
+            + "last_day last_insert_id makedate maketime master_pos_wait microsecond period_add period_diff row_count "
+            + "sec_to_time sha substring_index subtime addtime time_format time_to_sec timediff timestampadd timestampdiff "
+            + "to_days to_seconds uncompressed_length uuid uuid_short var_pop var_samp stddev stddev_pop stddev_samp std "
+            + "weekofyear inet_aton inet_ntoa inet6_aton inet6_ntoa random_bytes json_contains json_search json_unquote "
+            + "json_length json_type json_set json_insert json_replace json_remove json_merge json_quote json_depth "
+            + "strftime julianday unixepoch group_concat char_index charindex patindex replicate datalength "
+            + "datepart datename dateadd object_id object_name col_name db_id file_name schema_name type_name "
+            + "is_srvrolemember is_member has_dbaccess serverproperty fn_virtualfilestats suser_sname suser_id user_id "
+            + "host_id app_name quotename textptr trunc initcap rawtohex hextoraw "
+            + "sys_context sys_guid userenv ora_hash vsize lnnvl nanvl regexp_count regexp_instr "
+            + "md5 sha224 sha256 sha384 sha512 gen_random_uuid pg_backend_pid pg_postmaster_start_time pg_sleep_for "
+            + "pg_sleep_until array_to_string string_to_array array_length unnest generate_series chr lpad btrim "
+            + "split_part strpos to_hex quote_ident quote_literal quote_nullable query_to_xml table_to_xml xmlelement "
+            + "extractvalue sqlite_source_id last_insert_rowid total_changes", function)
+        add("extract interval collation charset variance", function | english)
         add("time date year month day hour minute second quarter week default local likely", function | english)
         add("replace left right user space repeat reverse insert format position current schema sign row password", function | english)
         add("sleep benchmark pg_sleep load_file extractvalue updatexml xmltype name_const dbms_pipe dbms_lock "
