@@ -77,6 +77,7 @@ struct SQLDetectorTests {
         ("case 3 when 3 then 1 end", "sqli.clause-fragment"), ("4 xor 5", "sqli.tautology"), ("8 DIV 0", "sqli.tautology"),
         ("5 or ?--", "sqli.tautology"), (") OR (7)", "sqli.tautology"), ("current_setting('x')", "sqli.function"),
         ("find_in_set(1,x)", "sqli.function-call"), ("Timestampdiff (", "sqli.open-call"),
+        (",colname'", "sqli.quote-probe"), (", item\"", "sqli.quote-probe"), ("\\x27", "sqli.escaped-quote"), ("\\x23\\x2D", "sqli.escaped-quote"),
         // Values made only of special characters.
         ("!@#$", "sqli.special-characters"), ("(((())))", "sqli.special-characters"), ("\"'", "sqli.special-characters"),
         ("^'", "sqli.special-characters"), ("~~~~~~~~~~", "sqli.special-characters"), ("\u{2018} =", "sqli.special-characters"),
@@ -92,7 +93,7 @@ struct SQLDetectorTests {
         "having fun", "except selecting", "and 7 oranges", "bob's or alice's", "O'Reilly's book", "Smith's and Jones' shops",
         "Just in case when needed then call", "step 1 is not 2", "11!=11", "1 is not 1", "'1' not regexp '1'",
         "Code 'VK' = 'VK', given as 'Verkauf'", "'2021-03-04'", "\"5\"", "exec summary", "execute order 66 now", "2147483647",
-        "Pay 4294967296 bytes later", "=====", "!!!", "###", "* * *", "***********", ":-)", ">:(", ";)", "[ ]", "{}", "''", "\"\"",
+        "Pay 4294967296 bytes later", "4294967295", "=====", "!!!", "###", "* * *", "***********", ":-)", ">:(", ";)", "[ ]", "{}", "''", "\"\"",
         "\u{2019}\u{2019}", "${}", "-->", "!", #"{\"or\":1}"#, #"a \"quoted\" word"#, "use `select` here", "`code` and more",
         "it's 5' or so", "Rock 'n' roll", "sad :(", "date :(", "ok; update me later", "; set @", "x'~email--", "`!1",
         "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMe--KKF2QT4fwpMeJf36POk6yJV_adQssw-5c",
@@ -101,7 +102,7 @@ struct SQLDetectorTests {
         "# Notes\n\n- dose (mg) twice daily\n- see `values` below", "order[filters][date_add][from]",
         "# Heading", "-- John", "/* note */", "0x336699", "0xFF", "room 12 #4", "speed limit 50", "between 2 and 3 days",
         "from dual citizenship to", "grant access to the team", "The event handler opens", "a pragmatic pragma", "Ruby's @@count",
-        "Total(5)", "changes(2)", "x'y'", "box'1010'", "case 3: when done, then stop",
+        "Total(5)", "changes(2)", "x'y'", "box'1010'", "case 3: when done, then stop", ", and then 'so'", ",x", "\\x41\\x42", "C:\\x27s",
     ])
     func nearMisses(_ text: String) {
         #expect(!blocksQuery(text), "\(text) -> \(rules(inValue: text))")
@@ -118,6 +119,18 @@ struct SQLDetectorTests {
             #expect(name.blocked, "\(op) as a name")
         }
         #expect(blocksQuery("<>") && blocksQuery("=="))
+    }
+
+    @Test("a parameter name in single quotes and a run of one special character in a cookie are probes")
+    func namesAndCookies() {
+        let t = defaultTester
+        #expect(judge(t, "GET", "/list?'sort'=1").blocked)
+        #expect(judge(t, "POST", "/api", headers: [("Content-Type", "application/json")], body: #"{"'col'": 1}"#).blocked)
+        #expect(!judge(t, "GET", "/list?sort='name'").blocked, "a quoted value is data")
+        #expect(judge(t, "GET", "/", headers: [("Cookie", "pref=~~~~~~~~~~%26a%3Db")]).blocked)
+        #expect(judge(t, "GET", "/", headers: [("Cookie", "pref=@@@@@@@@x")]).blocked)
+        #expect(!judge(t, "GET", "/", headers: [("Cookie", "sid=ab--cd==; pw=**********")]).blocked)
+        #expect(!judge(t, "GET", "/search?q=" + formEncode("notes ~~~~~~~~~~ here")).blocked, "a run inside typed text is not a cookie's")
     }
 
     @Test("a union in a path segment joined by '+' is found")

@@ -11,8 +11,9 @@ enum CharacterAnomaly {
     /// Bytes of a run of one character that count as a probe on their own.
     static let longRun = 8
 
-    static func scan(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+    static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
         guard s.count >= 2, s.count <= 256 else { return }
+        if ctx.source == .cookie { cookieRun(s, &report) }
         var specials = 0
         var kinds: UInt32 = 0
         var run = 0, longest = 0
@@ -44,6 +45,19 @@ enum CharacterAnomaly {
         }
         guard specials >= 2, kinds.nonzeroBitCount >= 2 || longest >= longRun, !isData(s) else { return }
         report.add(rule, s, 0..<s.count)
+    }
+
+    /// Cookies are written by the application, not typed: a run of one special character in one
+    /// (`~~~~~~~~~&x=y`) is a probe even with data around it.
+    private static func cookieRun(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        var run = 0
+        for i in 0..<s.count {
+            run = special[Int(s[i])] != nil && i > 0 && s[i] == s[i - 1] ? run + 1 : 1
+            if run >= longRun && s[i] != 0x2A {
+                report.add(rule, s, (i + 1 - run)..<s.count)
+                return
+            }
+        }
     }
 
     /// Containers and comparators of two characters (spaces aside), emoticons (an optional

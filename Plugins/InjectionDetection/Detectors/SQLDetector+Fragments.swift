@@ -48,7 +48,12 @@ extension SQLDetector {
         }
         openCall(s, &report)
         quoteProbe(s, &report)
+        listProbe(s, &report)
         escapedQuote(s, &report)
+        hexEscapes(s, &report)
+        // A parameter name in single quotes (`?'bla'`): names are the application's identifiers,
+        // and one that is quoted probes a query built from them (ORDER BY, column lists).
+        if ctx.isName, s.count >= 3, s[0] == 0x27, s[s.count - 1] == 0x27 { report.add(quoteProbe, s, 0..<s.count) }
     }
 
     /// A value that is one operator (`||`, `<=>`, `->`) or one comparison word (`regexp`,
@@ -143,6 +148,31 @@ extension SQLDetector {
         if operators > 0 { report.add(quoteProbe, s, start..<end) }
     }
 
+    /// `,varname"`: a list item closed by a quote, the value starting with the comma that
+    /// continues the application's list and ending on the one quote that closes its string.
+    private static func listProbe(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        guard s.count >= 3, s.count <= 64, s[0] == 0x2C, isQuote(s[s.count - 1]) else { return }
+        var i = 1
+        while i < s.count - 1 && ByteClass.isSpace(s[i]) { i += 1 }
+        let word = i
+        while i < s.count - 1 && ByteClass.isWord(s[i]) { i += 1 }
+        if i > word && i == s.count - 1 { report.add(quoteProbe, s, 0..<s.count) }
+    }
+
+    /// `\x27`, `\x23\x22`: a value that is only hex escapes of quotes and comment marks, a probe for
+    /// a backend that unescapes them.
+    private static func hexEscapes(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+        guard s.count >= 4, s.count <= 32, s.count % 4 == 0 else { return }
+        var i = 0
+        while i < s.count {
+            guard s[i] == 0x5C, ByteClass.lower(s[i + 1]) == 0x78, let hi = ByteClass.hexValue(s[i + 2]), let lo = ByteClass.hexValue(s[i + 3]) else { return }
+            let b = hi << 4 | lo
+            guard isQuote(b) || b == 0x23 || b == 0x2D || b == 0x3B || b == 0x5C else { return }
+            i += 4
+        }
+        report.add(escapedQuote, s, 0..<s.count)
+    }
+
     /// `\'and`, `` \`or`1 ``, `\"1 or 1`: an application that escapes quotes by adding a
     /// backslash is defeated by one sent before the quote. A keyword must end at a word
     /// boundary that is not another escape (`{\"or\":1}` is escaped JSON).
@@ -214,13 +244,13 @@ extension SQLDetector {
         }
     }
 
-    /// Integers one past a limit (2^31, 2^63, 2^64; 2^32 and 2^32-1 for unsigned 32 bits) and the
-    /// double that hung PHP and Java parsers (2.2250738585072011e-308): values that probe
-    /// overflow handling. The signed maxima themselves are common "no limit" sentinels.
+    /// Integers one past a limit (2^31, 2^32, 2^63, 2^64) and the double that hung PHP and Java
+    /// parsers (2.2250738585072011e-308): values that probe overflow handling. The maxima
+    /// themselves (2147483647, 4294967295) are common "no limit" sentinels.
     static func isBoundary(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
         let n = end - start
         if n >= 10 && n <= 20 {
-            let limits: [StaticString] = ["2147483648", "4294967295", "4294967296", "9223372036854775808", "18446744073709551616"]
+            let limits: [StaticString] = ["2147483648", "4294967296", "9223372036854775808", "18446744073709551616"]
             for limit in limits where limit.utf8CodeUnitCount == n && ByteClass.hasPrefix(s, at: start, limit) { return true }
         }
         guard n > 20, ByteClass.hasPrefix(s, at: start, "2.225073858507201") else { return false }

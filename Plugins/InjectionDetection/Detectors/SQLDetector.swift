@@ -33,7 +33,7 @@ enum SQLDetector {
         SQLTokenizer.tokenize(s, quote: nil, into: &tokens)
         analyze(s, tokens, &report)
         fragments(s, tokens, ctx, &report)
-        CharacterAnomaly.scan(s, &report)
+        CharacterAnomaly.scan(s, ctx, &report)
         for quote: UInt8 in [0x27, 0x22, 0x60] where ByteClass.contains(s, quote) && !opensQuotation(s, quote) {
             // A backtick closes an identifier only when no word follows it: `` `name` `` opening a
             // code span in markdown is not a break.
