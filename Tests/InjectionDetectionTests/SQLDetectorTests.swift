@@ -59,7 +59,7 @@ struct SQLDetectorTests {
         ("name LIKE '", "sqli.comparison-fragment"),
         // Breaks out of a string or an identifier.
         ("' or name!", "sqli.quote-break"), ("' OR foo 1", "sqli.quote-break"), ("x' MOD 3--", "sqli.quote-break"),
-        ("7' ' 8", "sqli.quote-break"), ("` RLIKE ", "sqli.quote-break"), ("col\"=other", "sqli.quote-break"), ("'  notnull#", "sqli.quote-break"),
+        ("7' ' 8", "sqli.quote-break"), ("? AS' FROM", "sqli.quote-break"), ("x'  where", "sqli.quote-break"), ("` RLIKE ", "sqli.quote-break"), ("col\"=other", "sqli.quote-break"), ("'  notnull#", "sqli.quote-break"),
         ("2 or '3", "sqli.tautology"), ("9='9' or-- x", "sqli.tautology"), ("and '1'x", "sqli.tautology"),
         (";truncate", "sqli.stacked"), (";update accounts", "sqli.stacked"),
         ("'[1,2]' > '$[0]'", "sqli.json-operand"), ("price = 'x', 0x41", "sqli.values"), ("'abc', (1)", "sqli.values"),
@@ -102,7 +102,7 @@ struct SQLDetectorTests {
         "# Notes\n\n- dose (mg) twice daily\n- see `values` below", "order[filters][date_add][from]",
         "# Heading", "-- John", "/* note */", "0x336699", "0xFF", "room 12 #4", "speed limit 50", "between 2 and 3 days",
         "from dual citizenship to", "grant access to the team", "The event handler opens", "a pragmatic pragma", "Ruby's @@count",
-        "Total(5)", "changes(2)", "x'y'", "box'1010'", "case 3: when done, then stop", ", and then 'so'", ",x", "\\x41\\x42", "C:\\x27s",
+        "Total(5)", "changes(2)", "the Smiths' table", "the kids' group", "see the users' order", "x'y'", "box'1010'", "case 3: when done, then stop", ", and then 'so'", ",x", "\\x41\\x42", "C:\\x27s",
     ])
     func nearMisses(_ text: String) {
         #expect(!blocksQuery(text), "\(text) -> \(rules(inValue: text))")

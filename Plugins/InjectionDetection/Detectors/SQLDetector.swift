@@ -335,6 +335,11 @@ enum SQLDetector {
                 }
             } else if isCodeFollowing(s, t, j) || hasComment(t, after: j) {
                 report.add(quoteBreak, s, range(t, i, j + 2))
+            } else if next(t, j) >= t.count, word(s, t, j, "from") || word(s, t, j, "where") || word(s, t, j, "having")
+                        || word(s, t, j, "as") || word(s, t, j, "into") || word(s, t, j, "when") || word(s, t, j, "then") {
+                // `! As' from`, `x' where`: the value ends on the clause the break opens (a noun that
+                // is also a keyword, "the Smiths' table", ends prose).
+                report.add(quoteBreak, s, range(t, i, j))
             }
         case .op:
             // `~` and `!` alone are unary (`'~email--`): no binary expression continues the string.
