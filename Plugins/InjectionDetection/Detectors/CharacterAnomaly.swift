@@ -11,9 +11,9 @@ enum CharacterAnomaly {
     /// Bytes of a run of one character that count as a probe on their own.
     static let longRun = 8
 
-    static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
+    static func scan(_ s: UnsafeRawBufferPointer, inCookie: Bool, _ report: inout Report) {
         guard s.count >= 2, s.count <= 256 else { return }
-        if ctx.source == .cookie { cookieRun(s, &report) }
+        if inCookie { cookieRun(s, &report) }
         var specials = 0
         var kinds: UInt32 = 0
         var run = 0, longest = 0

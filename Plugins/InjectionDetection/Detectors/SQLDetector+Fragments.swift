@@ -13,21 +13,41 @@ extension SQLDetector {
     static let systemVariable = Rule("sqli.system-variable", .sqli, .critical, "SQL server variable sent alone (@@version)")
     static let hexString = Rule("sqli.hex-string", .sqli, .critical, "text written as a SQL hex or bit literal (0x61646d696e, x'41', b'01')")
     static let commentFragment = Rule("sqli.comment-fragment", .sqli, .critical, "value that closes or opens a SQL comment (1--, /**/, */, /*+ hint */)")
+    /// Longest value judged as a whole fragment.
+    static let maxFragment = 256
+
     static let boundaryNumber = Rule("sqli.boundary-number", .sqli, .critical,
                                      "integer or floating-point boundary value (4294967296, 2.2250738585072011e-308)")
 
-    /// Whole-value fragments, judged on the bare token stream `t` of `s`.
-    static func fragments(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ ctx: ValueContext, _ report: inout Report) {
-        var first = -1, second = -1, third = -1, count = 0
+    /// Whole-value fragments, judged on the bare token stream `t` of `s`. Probes are short: a
+    /// longer value is only checked for escaped quotes.
+    static func fragments(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], isName: Bool, _ report: inout Report) {
+        escapedQuote(s, &report)
+        guard s.count <= maxFragment else { return }
+        // The first two non-comment tokens, and how many there are (counting stops past two).
+        var first = -1, second = -1, count = 0
         for i in 0..<t.count where t[i].kind != .comment {
-            if first < 0 { first = i } else if second < 0 { second = i } else if third < 0 { third = i }
+            if first < 0 { first = i } else if second < 0 { second = i }
             count += 1
+            if count > 2 { break }
         }
-        commentOnly(s, &report)
+        // The value without its surrounding spaces: the byte-level probes look at how it starts and ends.
+        var start = 0, end = s.count
+        while start < end && ByteClass.isSpace(s[start]) { start += 1 }
+        while end > start && ByteClass.isSpace(s[end - 1]) { end -= 1 }
+        guard end > start else { return }
+        if s[start] == 0x2F || s[start] == 0x2A { commentOnly(s, start, end, &report) }
+        if s[end - 1] == 0x28 { openCall(s, end, &report) }
+        if isQuote(s[start]) { quoteProbe(s, start, end, &report) }
+        if s[0] == 0x2C { listProbe(s, &report) }
+        if s[0] == 0x5C { hexEscapes(s, &report) }
+        // A parameter name in single quotes (`?'bla'`): names are the application's identifiers,
+        // and one that is quoted probes a query built from them (ORDER BY, column lists).
+        if isName, s.count >= 3, s[0] == 0x27, s[s.count - 1] == 0x27 { report.add(quoteProbe, s, 0..<s.count) }
         guard first >= 0 else { return }
         let a = t[first]
         if count == 1 {
-            loneToken(s, a, ctx, &report)
+            loneToken(s, a, isName: isName, &report)
             // `1--`, `7 #`: a number and the comment that cuts the rest of the query.
             if a.kind == .number, first + 1 < t.count, t[first + 1].kind == .comment, s[Int(t[first + 1].start)] != 0x2F {
                 report.add(commentFragment, s, range(t, first, first + 1))
@@ -46,25 +66,17 @@ extension SQLDetector {
         } else if SQLKeywords.has(a.keyword, SQLKeywords.comparison), a.kind == .word {
             comparisonFragment(s, t, first, &report)
         }
-        openCall(s, &report)
-        quoteProbe(s, &report)
-        listProbe(s, &report)
-        escapedQuote(s, &report)
-        hexEscapes(s, &report)
-        // A parameter name in single quotes (`?'bla'`): names are the application's identifiers,
-        // and one that is quoted probes a query built from them (ORDER BY, column lists).
-        if ctx.isName, s.count >= 3, s[0] == 0x27, s[s.count - 1] == 0x27 { report.add(quoteProbe, s, 0..<s.count) }
     }
 
     /// A value that is one operator (`||`, `<=>`, `->`) or one comparison word (`regexp`,
     /// `notnull`), or one boundary number. `<=` and `>=` are also range comparators in query
     /// languages (FHIR's `comparator`), so as values they need the name position to count.
-    private static func loneToken(_ s: UnsafeRawBufferPointer, _ a: SQLToken, _ ctx: ValueContext, _ report: inout Report) {
+    private static func loneToken(_ s: UnsafeRawBufferPointer, _ a: SQLToken, isName: Bool, _ report: inout Report) {
         let start = Int(a.start), end = Int(a.end)
         switch a.kind {
         case .op where end - start >= 2:
             let range = end - start == 2 && (s[start] == 0x3C || s[start] == 0x3E) && s[start + 1] == 0x3D
-            if !range || ctx.isName { report.add(operatorFragment, s, start..<end) }
+            if !range || isName { report.add(operatorFragment, s, start..<end) }
         case .word where SQLKeywords.has(a.keyword, SQLKeywords.comparison) && !SQLKeywords.has(a.keyword, SQLKeywords.english):
             // `glob` is also a file-pattern mode; the others are SQL's own.
             if !ByteClass.hasPrefix(s, at: start, "glob") { report.add(operatorFragment, s, start..<end) }
@@ -108,9 +120,7 @@ extension SQLDetector {
     /// The value ends in `(` right after a SQL keyword and a little punctuation: `if (`,
     /// `concat (`, `version=(`, `ln) (`, `left')?$(`. Prose does not end on an opening
     /// parenthesis; an emoticon (`date :(`) is not a call.
-    private static func openCall(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
-        var end = s.count
-        while end > 0 && ByteClass.isSpace(s[end - 1]) { end -= 1 }
+    private static func openCall(_ s: UnsafeRawBufferPointer, _ end: Int, _ report: inout Report) {
         guard end > 1, s[end - 1] == 0x28 else { return }
         var j = end - 1
         while j > 0 && end - j <= 6 && !ByteClass.isWord(s[j - 1]) {
@@ -127,11 +137,7 @@ extension SQLDetector {
     /// A value that opens with a quote and is then only an expression of numbers: `'1001'='10`,
     /// `"2562*23`, `` `>9e7 ``, `' ', 10`, `'0:0:6`. It must end on a number (a quoted date,
     /// `'2020-01-01'`, ends on its quote) and hold an operator or a comma.
-    private static func quoteProbe(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
-        var start = 0
-        while start < s.count && ByteClass.isSpace(s[start]) { start += 1 }
-        var end = s.count
-        while end > start && ByteClass.isSpace(s[end - 1]) { end -= 1 }
+    private static func quoteProbe(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ report: inout Report) {
         guard end - start >= 3, end - start <= 64, isQuote(s[start]), ByteClass.isDigit(s[end - 1]) else { return }
         var operators = 0
         for i in (start + 1)..<end {
@@ -197,10 +203,7 @@ extension SQLDetector {
 
     /// An empty comment (`/**/`), an optimizer hint (`/*+ ... */`) or a comment's end alone (`*/`):
     /// nothing but comment syntax. `#` and `--` lines are also markdown headings and signatures.
-    private static func commentOnly(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
-        var start = 0, end = s.count
-        while start < end && ByteClass.isSpace(s[start]) { start += 1 }
-        while end > start && ByteClass.isSpace(s[end - 1]) { end -= 1 }
+    private static func commentOnly(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ report: inout Report) {
         let n = end - start
         let closer = n == 2 && s[start] == 0x2A && s[start + 1] == 0x2F
         let comment = n >= 4 && s[start] == 0x2F && s[start + 1] == 0x2A && s[end - 2] == 0x2A && s[end - 1] == 0x2F
@@ -247,10 +250,11 @@ extension SQLDetector {
     /// Integers one past a limit (2^31, 2^32, 2^63, 2^64) and the double that hung PHP and Java
     /// parsers (2.2250738585072011e-308): values that probe overflow handling. The maxima
     /// themselves (2147483647, 4294967295) are common "no limit" sentinels.
+    private static let limits: [StaticString] = ["2147483648", "4294967296", "9223372036854775808", "18446744073709551616"]
+
     static func isBoundary(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
         let n = end - start
         if n >= 10 && n <= 20 {
-            let limits: [StaticString] = ["2147483648", "4294967296", "9223372036854775808", "18446744073709551616"]
             for limit in limits where limit.utf8CodeUnitCount == n && ByteClass.hasPrefix(s, at: start, limit) { return true }
         }
         guard n > 20, ByteClass.hasPrefix(s, at: start, "2.225073858507201") else { return false }

@@ -32,8 +32,9 @@ enum SQLDetector {
         guard s.count >= 2 else { return }
         SQLTokenizer.tokenize(s, quote: nil, into: &tokens)
         analyze(s, tokens, &report)
-        fragments(s, tokens, ctx, &report)
-        CharacterAnomaly.scan(s, ctx, &report)
+        // Plain flags, not the context: copying it would retain its host array for every value.
+        fragments(s, tokens, isName: ctx.isName, &report)
+        CharacterAnomaly.scan(s, inCookie: ctx.source == .cookie, &report)
         for quote: UInt8 in [0x27, 0x22, 0x60] where ByteClass.contains(s, quote) && !opensQuotation(s, quote) {
             // A backtick closes an identifier only when no word follows it: `` `name` `` opening a
             // code span in markdown is not a break.
