@@ -102,7 +102,7 @@ struct SQLDetectorTests {
         "# Notes\n\n- dose (mg) twice daily\n- see `values` below", "order[filters][date_add][from]",
         "# Heading", "-- John", "/* note */", "0x336699", "0xFF", "room 12 #4", "speed limit 50", "between 2 and 3 days",
         "from dual citizenship to", "grant access to the team", "The event handler opens", "a pragmatic pragma", "Ruby's @@count",
-        "Total(5)", "changes(2)", "the Smiths' table", "the kids' group", "see the users' order", "x'y'", "box'1010'", "case 3: when done, then stop", ", and then 'so'", ",x", "\\x41\\x42", "C:\\x27s",
+        "Total(5)", "changes(2)", "he said: \"I'm in\"", "Call me (555) 123-4567", "call me (", "the Smiths' table", "the kids' group", "see the users' order", "x'y'", "box'1010'", "case 3: when done, then stop", ", and then 'so'", ",x", "\\x41\\x42", "C:\\x27s",
     ])
     func nearMisses(_ text: String) {
         #expect(!blocksQuery(text), "\(text) -> \(rules(inValue: text))")

@@ -41,13 +41,19 @@ extension SQLDetector {
         } else if word(s, t, i, "pragma") {
             shaped = t[j].kind == .word && (next(t, j) >= t.count || [.openParen, .op, .semicolon].contains(t[next(t, j)].kind))
         } else if word(s, t, i, "call") {
-            shaped = t[j].kind == .word && kind(t, next(t, j)) == .openParen
+            // CALL proc(: the name glued to its parenthesis ("call me (555)" is a phone number).
+            shaped = t[j].kind == .word && kind(t, next(t, j)) == .openParen && t[next(t, j)].start == t[j].end
         } else {
             shaped = false
         }
         guard shaped || (splitByComment && t[j].kind == .word) else { return false }
         report.add(statement, s, range(t, i, j))
         return true
+    }
+
+    /// LIKE and its pattern-matching siblings (not IS, IN, BETWEEN: "I'm in \"" is prose).
+    static func isPatternMatch(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int) -> Bool {
+        word(s, t, i, "like") || word(s, t, i, "rlike") || word(s, t, i, "ilike") || word(s, t, i, "regexp") || word(s, t, i, "glob")
     }
 
     /// HAVING COUNT(...), HAVING 1=
@@ -132,8 +138,8 @@ extension SQLDetector {
                   isOperand(t, j), word(s, t, next(t, j), "then") {
             // `) when 234 then`: a literal condition after a closed expression.
             report.add(t[j].kind == .word ? clause : strongClause, s, range(t, i, next(t, j)))
-        } else if SQLKeywords.has(t[i].keyword, SQLKeywords.comparison), kind(t, j) == .string, next(t, j) >= t.count,
-                  Int(t[j].end) - Int(t[j].start) == 1 || isBlank(s, Int(t[j].start) + 1, Int(t[j].end)), !word(s, t, i, "is") {
+        } else if isPatternMatch(s, t, i), kind(t, j) == .string, next(t, j) >= t.count,
+                  Int(t[j].end) - Int(t[j].start) == 1 || isBlank(s, Int(t[j].start) + 1, Int(t[j].end)) {
             // `something LIKE '`: the value ends on the quote that opens the operand.
             report.add(strongComparison, s, range(t, i, j))
         } else if SQLKeywords.has(t[i].keyword, SQLKeywords.comparison), previous >= 0,
