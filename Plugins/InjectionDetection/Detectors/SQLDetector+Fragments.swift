@@ -1,9 +1,11 @@
 /// Values that are SQL only as a whole: probes that test how an application builds its query
 /// with a bare operator (`||`, `<=>`, `IS NULL`, `IN (1,2)`), a function or keyword left open
 /// (`if (`, `concat (`, `version=(`), a quote followed by nothing but an expression (`'1'='10`,
-/// `"2562*23`, `` `>65 ``), an escaped quote that defeats an escaper (`\'and`), a stored
-/// procedure name after `EXECUTE`, or an integer or float boundary value. The same bytes inside
-/// prose are not a fragment: each rule looks at how the value starts and ends.
+/// `"2562*23`, `` `>65 ``) or closing a list item (`,varname"`), an escaped quote that defeats an
+/// escaper (`\'and`, `\x27`), a stored procedure name after `EXECUTE`, a lone `@@variable`, text
+/// as a hex literal (`0x726f6f74`), a comment fragment (`1--`, `/**/`), or an integer or float
+/// boundary value. The same bytes inside prose are not a fragment: each rule looks at how the
+/// value starts and ends.
 extension SQLDetector {
     static let operatorFragment = Rule("sqli.operator-fragment", .sqli, .critical,
                                        "value that is only a SQL operator or comparison (||, <=>, IS NULL, IN (1,2))")
@@ -13,11 +15,11 @@ extension SQLDetector {
     static let systemVariable = Rule("sqli.system-variable", .sqli, .critical, "SQL server variable sent alone (@@version)")
     static let hexString = Rule("sqli.hex-string", .sqli, .critical, "text written as a SQL hex or bit literal (0x61646d696e, x'41', b'01')")
     static let commentFragment = Rule("sqli.comment-fragment", .sqli, .critical, "value that closes or opens a SQL comment (1--, /**/, */, /*+ hint */)")
-    /// Longest value judged as a whole fragment.
-    static let maxFragment = 256
-
     static let boundaryNumber = Rule("sqli.boundary-number", .sqli, .critical,
                                      "integer or floating-point boundary value (4294967296, 2.2250738585072011e-308)")
+
+    /// Longest value judged as a whole fragment.
+    static let maxFragment = 256
 
     /// Whole-value fragments, judged on the bare token stream `t` of `s`. Probes are short: a
     /// longer value is only checked for escaped quotes.

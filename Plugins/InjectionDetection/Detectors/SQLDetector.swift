@@ -53,9 +53,7 @@ enum SQLDetector {
     /// Prose that quotes (`stated as 'User Authentication'`): the first quote follows a space
     /// and precedes a letter, so it opens a quotation rather than closing an injected string.
     static func opensQuotation(_ s: UnsafeRawBufferPointer, _ quote: UInt8) -> Bool {
-        var i = 0
-        while i < s.count && s[i] != quote { i += 1 }
-        guard i > 0, i + 1 < s.count else { return false }
+        guard let i = firstIndex(s, quote), i > 0, i + 1 < s.count else { return false }
         return ByteClass.isSpace(s[i - 1]) && ByteClass.isAlpha(s[i + 1])
     }
 
@@ -164,7 +162,7 @@ enum SQLDetector {
                     // Casting a literal, or a metadata function (`current_user::int`), is SQL written by the client.
                     // So is casting a call's result or a column to an integer (`unistr(x)::int`, `password::int`):
                     // the error-based trick that prints a value in the conversion error.
-                    let numeric = ByteClass.hasPrefix(s, at: Int(t[i + 1].start), "int")
+                    let numeric = ByteClass.hasPrefix(s, at: Int(t[i + 1].start), "int") && !ByteClass.hasPrefix(s, at: Int(t[i + 1].start), "interval")
                     let literal = t[previous].kind == .string || t[previous].kind == .number || t[previous].kind == .quoteBreak
                         || (t[previous].kind == .word && SQLKeywords.has(t[previous].keyword, SQLKeywords.dangerousFunction))
                         || (numeric && (t[previous].kind == .closeParen || t[previous].kind == .word))
