@@ -109,16 +109,16 @@ struct SQLDetectorTests {
         #expect(!blocksJSON(text), "JSON: \(text)")
     }
 
-    @Test("a range comparator is data as a value (FHIR's comparator) and a probe as a parameter name")
-    func rangeComparators() {
-        for op in [">=", "<="] {
+    @Test("a comparison operator is data as a value (FHIR's comparator, a query builder's op) and a probe as a parameter name")
+    func comparisonOperators() {
+        for op in [">=", "<=", "!=", "<>", "=="] {
             #expect(!blocksJSON(op, key: "comparator"), "\(op)")
             #expect(!blocksQuery(op), "\(op)")
             let name = judge(defaultTester, "POST", "/form", headers: [("Content-Type", "application/x-www-form-urlencoded")],
                              body: formEncode(op))
             #expect(name.blocked, "\(op) as a name")
         }
-        #expect(blocksQuery("<>") && blocksQuery("=="))
+        #expect(blocksQuery("<=>") && blocksQuery("||") && blocksQuery("->>"))
     }
 
     @Test("a parameter name in single quotes and a run of one special character in a cookie are probes")

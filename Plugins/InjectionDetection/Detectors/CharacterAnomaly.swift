@@ -3,7 +3,8 @@
 /// Scanners send these to see which characters an application lets through unescaped; people
 /// type words and numbers, or repeat one mark (`!!!`, `***`, `---`). Empty containers
 /// (`{}`, `[ ]`, `""`), emoticons (`:-)`, `>:(`), password masks, template braces, HTML comment
-/// delimiters and the range comparators `<=`/`>=` (a FHIR Quantity's `comparator`) are data.
+/// delimiters and comparison operators (`>=`, `!=`, `<>`: a FHIR Quantity's `comparator`, a query
+/// builder's operator) are data.
 enum CharacterAnomaly {
     static let rule = Rule("sqli.special-characters", .sqli, .critical,
                            "value made only of special characters (!@#$%^, ((((())))), @@@@@@@@@@): a probe")
@@ -60,7 +61,7 @@ enum CharacterAnomaly {
         }
     }
 
-    /// Containers and comparators of two characters (spaces aside), emoticons (an optional
+    /// Containers and comparison operators of two characters (spaces aside), emoticons (an optional
     /// brow, eyes, an optional nose, a mouth), masks, template braces, HTML comment delimiters.
     private static func isData(_ s: UnsafeRawBufferPointer) -> Bool {
         if ByteClass.contains(s, 0x7B) || ByteClass.contains(s, 0x7D) || ByteClass.find(s, "<!--") != nil || ByteClass.find(s, "-->") != nil {
@@ -83,7 +84,7 @@ enum CharacterAnomaly {
         }
         if mask { return true }
         if n == 2 && ((m0 == 0x5B && m1 == 0x5D) || (m0 == 0x28 && m1 == 0x29) || (m0 == m1 && (m0 == 0x22 || m0 == 0x27))
-                      || ((m0 == 0x3C || m0 == 0x3E) && m1 == 0x3D)) {
+                      || (m1 == 0x3D && (m0 == 0x3C || m0 == 0x3E || m0 == 0x21)) || (m0 == 0x3C && m1 == 0x3E)) {
             return true
         }
         // Emoticons: [>] eyes [nose] mouth.

@@ -71,14 +71,13 @@ extension SQLDetector {
     }
 
     /// A value that is one operator (`||`, `<=>`, `->`) or one comparison word (`regexp`,
-    /// `notnull`), or one boundary number. `<=` and `>=` are also range comparators in query
-    /// languages (FHIR's `comparator`), so as values they need the name position to count.
+    /// `notnull`), or one boundary number. Comparison operators (`>=`, `!=`, `<>`, `==`) are also
+    /// what query builders and FHIR's `comparator` send as values, so they count as names only.
     private static func loneToken(_ s: UnsafeRawBufferPointer, _ a: SQLToken, isName: Bool, _ report: inout Report) {
         let start = Int(a.start), end = Int(a.end)
         switch a.kind {
         case .op where end - start >= 2:
-            let range = end - start == 2 && (s[start] == 0x3C || s[start] == 0x3E) && s[start + 1] == 0x3D
-            if !range || isName { report.add(operatorFragment, s, start..<end) }
+            if isName || !isComparisonOperator(s, start, end) { report.add(operatorFragment, s, start..<end) }
         case .word where SQLKeywords.has(a.keyword, SQLKeywords.comparison) && !SQLKeywords.has(a.keyword, SQLKeywords.english):
             // `glob` is also a file-pattern mode; the others are SQL's own.
             if !ByteClass.hasPrefix(s, at: start, "glob") { report.add(operatorFragment, s, start..<end) }
@@ -236,6 +235,13 @@ extension SQLDetector {
             guard p == 0x78 ? ByteClass.hexValue(b) != nil : (b == 0x30 || b == 0x31) else { return false }
         }
         return true
+    }
+
+    /// `==`, `!=`, `<>`, `<=`, `>=`: comparisons that filter languages share with SQL.
+    static func isComparisonOperator(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        guard end - start == 2 else { return false }
+        let a = s[start], b = s[start + 1]
+        return b == 0x3D && (a == 0x3D || a == 0x21 || a == 0x3C || a == 0x3E) || a == 0x3C && b == 0x3E
     }
 
     @inline(__always) static func isQuote(_ b: UInt8) -> Bool { b == 0x27 || b == 0x22 || b == 0x60 }
