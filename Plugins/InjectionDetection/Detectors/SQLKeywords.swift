@@ -86,7 +86,13 @@ enum SQLKeywords {
             + "sp_addextendedproc msdasql sqloledb table_schema table_name column_name schema_name varchar nvarchar "
             + "utl_http utl_inaddr dbms_pipe dbms_lock dbms_ldap dbms_xmlgen pg_sleep load_file "
             // Database names every server ships (`master` and `mysql` count only qualified: `master..`).
-            + "master msdb tempdb northwind adventureworks "
+            + "master msdb tempdb northwind adventureworks sysaux pg_toast "
+            // MS Access system tables, more MSSQL extended and system procedures and views.
+            + "msysaccessstorage msysaccessxml msysaces msysrelationships msysqueries msysmodules msysmodules2 "
+            + "xp_regwrite xp_regdeletekey xp_regdeletevalue xp_regenumvalues xp_loginconfig xp_enumgroups xp_makecab xp_ntsec_enumdomains "
+            + "xp_terminate_process xp_subdirs xp_fixeddrives xp_filelist xp_dirtree xp_msver xp_logininfo xp_sprintf xp_sscanf "
+            + "sp_addlogin sp_addsrvrolemember sp_oamethod sp_replwritetovarbin sp_sqlexec sp_execute_external_script sp_helpuser "
+            + "sp_linkedservers sp_addlinkedserver sp_dropextendedproc sysprocesses syslogins sql_logins server_principals "
             // Ad hoc remote data sources of MSSQL, named only to run a query elsewhere.
             + "openrowset opendatasource openquery", systemObject)
         add("current_setting set_config inet_server_addr pg_backend_pid", dangerousFunction)
