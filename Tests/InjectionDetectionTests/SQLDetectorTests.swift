@@ -66,7 +66,7 @@ struct SQLDetectorTests {
         ("username::int", "sqli.cast-literal"), ("lower(name)::integer", "sqli.cast-literal"), ("mod (10 , 3)", "sqli.function-call"),
         // Server variables, hex and bit strings, comment fragments.
         ("@@hostname", "sqli.system-variable"), ("0x726f6f74", "sqli.hex-string"), ("X'6869'", "sqli.hex-string"),
-        ("b'1010'", "sqli.hex-string"), ("42--", "sqli.comment-fragment"), ("7 #", "sqli.comment-fragment"),
+        ("b'1010'", "sqli.hex-string"), ("42--", "sqli.comment-fragment"), ("3))#", "sqli.comment-fragment"), ("x')--", "sqli.quote-break"), ("7 #", "sqli.comment-fragment"),
         ("/**/", "sqli.comment-fragment"), (" */ ", "sqli.comment-fragment"), ("/*+ NO_INDEX(t) */", "sqli.comment-fragment"),
         // Statements and clauses of one dialect.
         ("MATCH(body) AGAINST ('x')", "sqli.clause-fragment"), ("3 PROCEDURE ANALYSE", "sqli.statement"),

@@ -48,12 +48,17 @@ extension SQLDetector {
         if isName, s.count >= 3, s[0] == 0x27, s[s.count - 1] == 0x27 { report.add(quoteProbe, s, 0..<s.count) }
         guard first >= 0 else { return }
         let a = t[first]
+        // `1--`, `7 #`, `1))#`: a number (and the parentheses it closes) and the comment that
+        // cuts the rest of the query.
+        if a.kind == .number {
+            var c = first + 1
+            while c < t.count && t[c].kind == .closeParen && c - first <= 4 { c += 1 }
+            if c < t.count, t[c].kind == .comment, s[Int(t[c].start)] != 0x2F, next(t, c) >= t.count {
+                report.add(commentFragment, s, range(t, first, c))
+            }
+        }
         if count == 1 {
             loneToken(s, a, isName: isName, &report)
-            // `1--`, `7 #`: a number and the comment that cuts the rest of the query.
-            if a.kind == .number, first + 1 < t.count, t[first + 1].kind == .comment, s[Int(t[first + 1].start)] != 0x2F {
-                report.add(commentFragment, s, range(t, first, first + 1))
-            }
         } else if count == 2, a.kind == .word, a.end - a.start == 1, t[second].kind == .string, t[second].start == a.end,
                   isHexOrBitString(s, a, t[second]) {
             report.add(hexString, s, range(t, first, second))

@@ -301,7 +301,8 @@ enum SQLDetector {
         var j = next(t, i)
         // `')` closes a parenthesised expression too.
         while kind(t, j) == .closeParen { j = next(t, j) }
-        let commentFollows = j > i + 1 && t[i + 1].kind == .comment
+        // A comment right after the break or after the parentheses it closes: `x'--`, `x')--`.
+        let commentFollows = j > i + 1 && t[j - 1].kind == .comment
         guard j < t.count else {
             if commentFollows { report.add(quoteBreak, s, range(t, i, i + 1)) }
             return
