@@ -75,7 +75,7 @@ struct SQLDetectorTests {
         ("from DUAL", "sqli.clause-fragment"), ("copy t from program 'id'", "sqli.statement"), ("GRANT ALL ON db.* TO u", "sqli.statement"),
         ("revoke select, insert on t from u", "sqli.statement"), ("handler t read first", "sqli.statement"), ("pragma table_info(users)", "sqli.statement"),
         ("case 3 when 3 then 1 end", "sqli.clause-fragment"), ("4 xor 5", "sqli.tautology"), ("8 DIV 0", "sqli.tautology"),
-        ("5 or ?--", "sqli.tautology"), (") OR (7)", "sqli.tautology"), ("current_setting('x')", "sqli.function"),
+        ("5 or ?--", "sqli.tautology"), (") OR (7)", "sqli.tautology"), ("current_setting('x')", "sqli.function"), ("sleep (5)", "sqli.function"), ("version ()", "sqli.function"),
         ("find_in_set(1,x)", "sqli.function-call"), ("Timestampdiff (", "sqli.open-call"),
         (",colname'", "sqli.quote-probe"), (", item\"", "sqli.quote-probe"), ("\\x27", "sqli.escaped-quote"), ("\\x23\\x2D", "sqli.escaped-quote"),
         // Values made only of special characters.
@@ -102,7 +102,7 @@ struct SQLDetectorTests {
         "# Notes\n\n- dose (mg) twice daily\n- see `values` below", "order[filters][date_add][from]",
         "# Heading", "-- John", "/* note */", "0x336699", "0xFF", "room 12 #4", "speed limit 50", "between 2 and 3 days",
         "from dual citizenship to", "grant access to the team", "The event handler opens", "a pragmatic pragma", "Ruby's @@count",
-        "Total(5)", "changes(2)", "he said: \"I'm in\"", "Call me (555) 123-4567", "call me (", "the Smiths' table", "the kids' group", "see the users' order", "x'y'", "box'1010'", "case 3: when done, then stop", ", and then 'so'", ",x", "\\x41\\x42", "C:\\x27s",
+        "Total(5)", "changes(2)", "Database (prod)", "Sleep (well)", "he said: \"I'm in\"", "Call me (555) 123-4567", "call me (", "the Smiths' table", "the kids' group", "see the users' order", "x'y'", "box'1010'", "case 3: when done, then stop", ", and then 'so'", ",x", "\\x41\\x42", "C:\\x27s",
     ])
     func nearMisses(_ text: String) {
         #expect(!blocksQuery(text), "\(text) -> \(rules(inValue: text))")

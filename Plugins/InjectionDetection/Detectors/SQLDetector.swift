@@ -390,7 +390,11 @@ enum SQLDetector {
         }
         if callFollows {
             if SQLKeywords.has(k, SQLKeywords.dangerousFunction) {
-                report.add(dangerousCall, s, range(t, i, n1))
+                // Spaced from its parenthesis, a plain word inside is prose: "Database (prod)".
+                let inside = next(t, n1)
+                let prose = t[n1].start > t[i].end && inside < t.count && t[inside].kind == .word && t[inside].keyword == 0
+                    && kind(t, next(t, inside)) == .closeParen
+                report.add(prose ? functionCallSpaced : dangerousCall, s, range(t, i, n1))
             } else if SQLKeywords.has(k, SQLKeywords.function) {
                 let adjacent = t[n1].start == t[i].end
                 // `now()` with nothing inside is also how FHIRPath and spreadsheet formulas read.
