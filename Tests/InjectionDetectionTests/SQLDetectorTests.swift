@@ -55,7 +55,7 @@ struct SQLDetectorTests {
         ("'x' NOT RLIKE 'y'", "sqli.literal-equality"), ("3 is not 4", "sqli.literal-equality"), ("'q' = 'q'", "sqli.literal-equality"),
         // Clause shapes.
         ("CASE WHEN a=1 THEN", "sqli.clause-fragment"), (") WHEN 5 THEN", "sqli.clause-fragment"),
-        ("FROM orders GROUP BY region", "sqli.clause-fragment"), ("` as `alias` FrOm", "sqli.clause-fragment"),
+        ("FROM orders GROUP BY region", "sqli.clause-fragment"), ("` as `alias` FrOm", "sqli.clause-fragment"), ("] AS [total] FROM", "sqli.clause-fragment"), ("`,`name` FROM", "sqli.quote-break"),
         ("name LIKE '", "sqli.comparison-fragment"),
         // Breaks out of a string or an identifier.
         ("' or name!", "sqli.quote-break"), ("' OR foo 1", "sqli.quote-break"), ("x' MOD 3--", "sqli.quote-break"),
@@ -102,7 +102,7 @@ struct SQLDetectorTests {
         "# Notes\n\n- dose (mg) twice daily\n- see `values` below", "order[filters][date_add][from]",
         "# Heading", "-- John", "/* note */", "0x336699", "0xFF", "room 12 #4", "speed limit 50", "between 2 and 3 days",
         "from dual citizenship to", "grant access to the team", "The event handler opens", "a pragmatic pragma", "Ruby's @@count",
-        "Total(5)", "changes(2)", "Database (prod)", "Sleep (well)", "he said: \"I'm in\"", "Call me (555) 123-4567", "call me (", "the Smiths' table", "the kids' group", "see the users' order", "x'y'", "box'1010'", "case 3: when done, then stop", ", and then 'so'", ",x", "\\x41\\x42", "C:\\x27s",
+        "Total(5)", "changes(2)", "Database (prod)", "Sleep (well)", "Smiths', Jones and more", "[Draft] as [final] version", "he said: \"I'm in\"", "Call me (555) 123-4567", "call me (", "the Smiths' table", "the kids' group", "see the users' order", "x'y'", "box'1010'", "case 3: when done, then stop", ", and then 'so'", ",x", "\\x41\\x42", "C:\\x27s",
     ])
     func nearMisses(_ text: String) {
         #expect(!blocksQuery(text), "\(text) -> \(rules(inValue: text))")

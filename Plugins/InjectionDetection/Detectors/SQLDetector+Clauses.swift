@@ -51,6 +51,12 @@ extension SQLDetector {
         return true
     }
 
+    /// `[name]`: an MSSQL identifier in brackets (the tokenizer reads `[` and `]` as parentheses).
+    static func isBracketed(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ j: Int) -> Bool {
+        j < t.count && t[j].kind == .openParen && s[Int(t[j].start)] == 0x5B && kind(t, next(t, j)) == .word
+            && kind(t, next(t, next(t, j))) == .closeParen && s[Int(t[next(t, next(t, j))].start)] == 0x5D
+    }
+
     /// LIKE and its pattern-matching siblings (not IS, IN, BETWEEN: "I'm in \"" is prose).
     static func isPatternMatch(_ s: UnsafeRawBufferPointer, _ t: [SQLToken], _ i: Int) -> Bool {
         word(s, t, i, "like") || word(s, t, i, "rlike") || word(s, t, i, "ilike") || word(s, t, i, "regexp") || word(s, t, i, "glob")
@@ -149,8 +155,10 @@ extension SQLDetector {
             report.add(closed ? strongComparison : comparison, s, range(t, previous, j))
         } else if word(s, t, i, "as"), previous >= 0,
                   [.closeParen, .number, .string, .quoteBreak].contains(t[previous].kind) || s[Int(t[previous].start)] == 0x60,
-                  j < t.count, t[j].kind == .word || t[j].kind == .string, word(s, t, next(t, j), "from") {
-            report.add(strongClause, s, range(t, previous, next(t, j)))
+                  j < t.count, t[j].kind == .word || t[j].kind == .string || isBracketed(s, t, j) {
+            // The alias, quoted, backticked or in MSSQL's brackets (`] AS [x] FROM`), then FROM.
+            let after = t[j].kind == .openParen ? next(t, next(t, j)) : j
+            if word(s, t, next(t, after), "from") { report.add(strongClause, s, range(t, previous, next(t, after))) }
         }
     }
 }

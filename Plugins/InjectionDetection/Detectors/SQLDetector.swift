@@ -362,6 +362,9 @@ enum SQLDetector {
             report.add(quoteBreak, s, range(t, i, j))
         case .comma where isOperand(t, next(t, j)) && kind(t, next(t, j)) != .word:
             report.add(quoteOperator, s, range(t, i, next(t, j)))
+        case .comma where kind(t, next(t, j)) == .word && word(s, t, next(t, next(t, j)), "from"):
+            // `` `,`b` from ``: the break continues a select list.
+            report.add(quoteBreak, s, range(t, i, next(t, next(t, j))))
         default:
             if commentFollows { report.add(quoteBreak, s, range(t, i, i + 1)) }
         }
