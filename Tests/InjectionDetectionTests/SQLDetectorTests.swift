@@ -121,6 +121,19 @@ struct SQLDetectorTests {
         #expect(blocksQuery("<=>") && blocksQuery("||") && blocksQuery("->>"))
     }
 
+    @Test("a password made of special characters is a password, in a form and in JSON; elsewhere a probe")
+    func credentialFields() {
+        let walk = "!@#$%^&*()"
+        for key in ["password", "new_password", "passwd", "pwd", "pw", "client_secret", "pin"] {
+            #expect(!blocksJSON(walk, key: key), "\(key)")
+            let form = judge(defaultTester, "POST", "/login", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                             body: "user=ann&\(key)=" + formEncode(walk))
+            #expect(!form.blocked, "\(key) in a form")
+        }
+        #expect(blocksJSON(walk, key: "comment") && blocksJSON(walk, key: "spinner"))
+        #expect(blocksJSON("' or 1=1--", key: "password"), "other rules still judge a password")
+    }
+
     @Test("a parameter name in single quotes and a run of one special character in a cookie are probes")
     func namesAndCookies() {
         let t = defaultTester

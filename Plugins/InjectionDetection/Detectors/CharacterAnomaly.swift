@@ -15,6 +15,9 @@ enum CharacterAnomaly {
     static func scan(_ s: UnsafeRawBufferPointer, inCookie: Bool, _ report: inout Report) {
         guard s.count >= 2, s.count <= 256 else { return }
         if inCookie { cookieRun(s, &report) }
+        // A password may be any characters (`!@#$%^&*()` is a keyboard walk people use): judged
+        // by the other rules only, or a patient could not log in.
+        if isCredential(report.fieldName) { return }
         var specials = 0
         var kinds: UInt32 = 0
         var run = 0, longest = 0
@@ -59,6 +62,15 @@ enum CharacterAnomaly {
                 return
             }
         }
+    }
+
+    /// A field named like a password, passphrase, PIN or secret (the last key of a JSON path).
+    static func isCredential(_ name: UnsafeRawBufferPointer) -> Bool {
+        var start = name.count
+        while start > 0 && name[start - 1] != 0x2E { start -= 1 }
+        let last = UnsafeRawBufferPointer(rebasing: name[start...])
+        for word: StaticString in ["pass", "pwd", "secret"] where ByteClass.find(last, word) != nil { return true }
+        return (last.count == 3 && ByteClass.hasPrefix(last, at: 0, "pin")) || (last.count == 2 && ByteClass.hasPrefix(last, at: 0, "pw"))
     }
 
     /// Containers and comparison operators of two characters (spaces aside), emoticons (an optional
