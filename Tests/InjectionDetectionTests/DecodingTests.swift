@@ -49,10 +49,10 @@ struct DecodingTests {
     @Test("fullwidth forms fold to ASCII")
     func fullwidth() {
         var out: [UInt8] = []
-        let folded = Array("＜script＞".utf8).withUnsafeBytes { FullwidthFolding.fold($0, into: &out) }
+        let folded = Array("＜script＞".utf8).withUnsafeBytes { UnicodeFolding.fold($0, into: &out) }
         #expect(folded)
         #expect(String(decoding: out, as: UTF8.self) == "<script>")
-        #expect(!Array("plain ✓".utf8).withUnsafeBytes { FullwidthFolding.fold($0, into: &out) })
+        #expect(!Array("plain ✓".utf8).withUnsafeBytes { UnicodeFolding.fold($0, into: &out) })
     }
 
     @Test("base64: text is decoded and judged, words, numbers and binary are not")

@@ -88,8 +88,8 @@ final class Inspector: @unchecked Sendable {
         // Only parameter-sized values: documents carry base64 attachments (FHIR Library content
         // is base64 CQL, a query language) that are data, not input to an interpreter.
         if !high, v.count >= 12, v.count <= 512, Base64Decoding.decode(v, into: &base64) { base64.withUnsafeBytes { runDetectors($0, ctx) } }
-        // Fullwidth forms (`＜script＞`): NFKC folds them to ASCII, as some backends do.
-        if high, FullwidthFolding.fold(v, into: &folded) { folded.withUnsafeBytes { runDetectors($0, ctx) } }
+        // Unicode look-alikes (`＜script＞`, `①②⑦.⓪.⓪.①`): NFKC folds them to ASCII, as some backends and URL parsers do.
+        if high, UnicodeFolding.fold(v, into: &folded) { folded.withUnsafeBytes { runDetectors($0, ctx) } }
         if MarkupDecoding.applies(v) {
             MarkupDecoding.decode(v, into: &markup)
             if markup.count != v.count { markup.withUnsafeBytes { runDetectors($0, ctx) } }
@@ -124,7 +124,7 @@ final class Inspector: @unchecked Sendable {
             XSSDetector.scan(v, ctx, &report)
         }
         if d.contains(.lfi), has.has(B.slash | B.backslash | B.dot | B.nul) { PathDetector.scan(v, ctx, &report) }
-        if d.contains(.rfi), has.has(B.colon | B.dot | B.slash) { RemoteInclusionDetector.scan(v, ctx, &report) }
+        if d.contains(.rfi), has.has(B.colon | B.dot | B.slash) || v.last == 0x3F { RemoteInclusionDetector.scan(v, ctx, &report) }
         if d.contains(.code), has.has(B.lessThan | B.dollar | B.colon | B.paren | B.underscore | B.brace | B.dot | B.bracket
                                        | B.at | B.hash | B.equals) || v.count >= 16 {
             CodeDetector.scan(v, ctx, &report)
