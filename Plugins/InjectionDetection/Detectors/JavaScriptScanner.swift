@@ -7,18 +7,26 @@ enum JavaScriptScanner {
     private static let sinks = KeywordTable([
         ("alert", 1), ("prompt", 1), ("confirm", 1), ("eval", 1), ("execscript", 1), ("settimeout", 1), ("setinterval", 1),
         ("function", 1), ("fromcharcode", 1), ("atob", 1), ("globaleval", 1), ("navigate", 1), ("write", 1), ("writeln", 1),
-        ("call", 2), ("apply", 2), ("bind", 2), ("constructor", 3),
+        ("import", 1), ("call", 2), ("apply", 2), ("bind", 2), ("constructor", 3),
     ])
     /// Globals whose properties are the targets.
     private static let globals = KeywordTable(["document", "window", "self", "top", "parent", "frames", "globalthis", "this",
                                                "opener", "content", "location", "localstorage", "sessionstorage", "navigator"])
     private static let targets = KeywordTable(["cookie", "domain", "location", "href", "innerhtml", "outerhtml", "localstorage",
                                                "sessionstorage", "body", "referrer", "documenturi", "url", "createelement",
-                                               "alert", "eval", "write", "open", "opener", "origin"])
+                                               "alert", "eval", "write", "open", "opener", "origin", "queryselector",
+                                               "queryselectorall", "getelementbyid", "getelementsbyname", "getelementsbytagname",
+                                               "getelementsbyclassname", "forms", "scripts", "textcontent", "innertext",
+                                               "outertext", "insertadjacenthtml", "defaultview", "implementation"])
+    /// Globals that, indexed by a computed name (`self[...]`), reach any function by a spelled-out name.
+    private static let roots = KeywordTable(["window", "self", "top", "parent", "frames", "globalthis", "this", "document"])
 
-    static func scan(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
+    /// `path`: the value is a URL path, where a segment that is only a name (`/document.cookie`,
+    /// `/eval(`) names a page about JavaScript.
+    static func scan(_ s: UnsafeRawBufferPointer, path: Bool, _ report: inout Report) {
         let n = s.count
         var i = 0
+        var previousIsRoot = false  // the previous name is a global on its own, not a member
         // The previous identifier (or bracketed string) and whether it was a global object.
         var previous: Range<Int>? = nil
         var previousIsGlobal = false
@@ -34,6 +42,14 @@ enum JavaScriptScanner {
             }
             var name: Range<Int>? = nil
             var bracketed = false
+            if b == 0x5B, previousIsRoot, let previous {
+                var j = i + 1
+                while j < n && (ByteClass.isSpace(s[j]) || commentAt(s, j)) { j = skipComment(s, j) }
+                if j < n, s[j] != 0x5D, !ByteClass.isDigit(s[j]) {
+                    report.add(XSSDetector.globalAccess, s, previous.lowerBound..<min(n, j + 30))
+                }
+            }
+            previousIsRoot = false
             if ByteClass.isWord(b) || b == 0x24 {
                 let start = i
                 while i < n && (ByteClass.isWord(s[i]) || s[i] == 0x24) { i += 1 }
@@ -85,7 +101,11 @@ enum JavaScriptScanner {
             while j < n && (ByteClass.isSpace(s[j]) || commentAt(s, j)) { j = skipComment(s, j) }
             let calls = j < n && (s[j] == 0x28 || s[j] == 0x60)
             let adjacentCall = j == i && j < n && (s[j] == 0x28 || s[j] == 0x60)
-            if let sink = sinks.lookup(s, name.lowerBound, name.upperBound), calls {
+            let wholeSegment = path && segmentAround(s, (previous ?? name).lowerBound, calls ? j + 1 : i)
+            if !isMember, ByteClass.hasPrefix(s, at: name.lowerBound, "import"), name.count == 6, let end = importFrom(s, j) {
+                report.add(XSSDetector.jsImport, s, name.lowerBound..<end)
+            }
+            if let sink = sinks.lookup(s, name.lowerBound, name.upperBound), calls, !wholeSegment {
                 switch sink {
                 case 1 where isMember || adjacentCall || s[j] == 0x60:
                     report.add(XSSDetector.jsSink, s, (previous?.lowerBound ?? name.lowerBound)..<min(n, j + 30))
@@ -98,15 +118,41 @@ enum JavaScriptScanner {
                 }
             }
             if isMember, previousIsGlobal || bracketed, targets.contains(s, name.lowerBound, name.upperBound),
-               let previous, !(bracketed && !previousIsGlobal && !targets.contains(s, name.lowerBound, name.upperBound)) {
+               let previous, !(bracketed && !previousIsGlobal && !targets.contains(s, name.lowerBound, name.upperBound)),
+               !(path && segmentAround(s, previous.lowerBound, i)) {
                 if previousIsGlobal || (bracketed && ByteClass.hasPrefix(s, at: name.lowerBound, "cookie")) {
                     report.add(XSSDetector.domAccess, s, previous.lowerBound..<min(n, name.upperBound + 20))
                 }
             }
             previousIsGlobal = globals.contains(s, name.lowerBound, name.upperBound)
+            previousIsRoot = !isMember && roots.contains(s, name.lowerBound, name.upperBound)
+                && (name.lowerBound == 0 || s[name.lowerBound - 1] != 0x2E)
             previous = name
             member = false
         }
+    }
+
+    /// `start..<end` is a whole path segment: `/` or the value's edge on both sides.
+    private static func segmentAround(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        (start == 0 || s[start - 1] == 0x2F) && (end >= s.count || s[end] == 0x2F)
+    }
+
+    /// After `import`: a module import statement (`{ a, b } from "./x.js"`, `* as x from 'y'`,
+    /// `x from "y"`); returns the end of the module name.
+    private static func importFrom(_ s: UnsafeRawBufferPointer, _ from: Int) -> Int? {
+        let n = s.count
+        guard from < n, s[from] == 0x7B || s[from] == 0x2A || ByteClass.isAlpha(s[from]) || s[from] == 0x24 else { return nil }
+        var k = from
+        while k + 6 < n && k - from < 200 {
+            if s[k] == 0x20, ByteClass.hasPrefix(s, at: k + 1, "from") {
+                var q = k + 5
+                while q < n && ByteClass.isSpace(s[q]) { q += 1 }
+                if q < n, s[q] == 0x22 || s[q] == 0x27 || s[q] == 0x60 { return min(n, q + 30) }
+            }
+            if s[k] == 0x3B || s[k] == 0x0A { return nil }
+            k += 1
+        }
+        return nil
     }
 
     /// Up to 32 lowercased bytes of a name, on the stack.

@@ -120,7 +120,8 @@ final class Inspector: @unchecked Sendable {
             if d.contains(.rce) { ShellDetector.scan(v, ctx, &report) }
         }
         // Each detector needs at least one of these characters to find anything.
-        if d.contains(.xss), has.has(B.lessThan | B.colon | B.equals | B.paren | B.backtick | B.bracket | B.plus | B.dot) {
+        if d.contains(.xss), has.has(B.lessThan | B.colon | B.equals | B.paren | B.backtick | B.bracket | B.plus | B.dot
+                                      | B.separator | B.nonASCII) {
             XSSDetector.scan(v, ctx, &report)
         }
         if d.contains(.lfi), has.has(B.slash | B.backslash | B.dot | B.nul) { PathDetector.scan(v, ctx, &report) }
