@@ -10,7 +10,7 @@ enum PathDetector {
     static let nul = Rule("lfi.nul-byte", .lfi, .high, "NUL byte (truncates file names in C-based backends)")
 
     /// 1: a file or directory that is sensitive on its own; 2: sensitive under `/etc`, `/proc`
-    /// and the like (see ``sensitiveParents``).
+    /// and the like (see ``sensitiveParents``); 3: a Windows registry hive, under `config` or `repair`.
     static let names = KeywordTable([
         (".git", 1), (".svn", 1), (".hg", 1), (".bzr", 1), (".env", 1), (".htaccess", 1), (".htpasswd", 1), (".ssh", 1),
         (".aws", 1), (".docker", 1), (".kube", 1), (".bash_history", 1), (".zsh_history", 1), (".bashrc", 1), (".profile", 1),
@@ -18,12 +18,16 @@ enum PathDetector {
         (".vscode", 1), (".aiignore", 1), (".cursorignore", 1), (".gitconfig", 1), (".git-credentials", 1), (".DS_Store", 1),
         ("id_rsa", 1), ("id_dsa", 1), ("id_ecdsa", 1), ("id_ed25519", 1), ("authorized_keys", 1), ("known_hosts", 1),
         ("win.ini", 1), ("boot.ini", 1), ("system.ini", 1), ("web.config", 1), ("wp-config.php", 1), ("httpd.conf", 1),
-        ("php.ini", 1), ("my.cnf", 1), ("my.ini", 1), ("nginx.conf", 1), ("apache2.conf", 1), ("sam", 2), ("system32", 1),
+        ("php.ini", 1), ("my.cnf", 1), ("my.ini", 1), ("nginx.conf", 1), ("apache2.conf", 1), ("sam", 3), ("security", 3),
+        ("software", 3), ("system", 3), (".history", 1), (".sh_history", 1), (".mysql_history", 1), (".psql_history", 1),
+        (".python_history", 1), (".node_repl_history", 1), (".rediscli_history", 1), (".lesshst", 1), (".viminfo", 1),
+        ("subuid", 2), ("subgid", 2), ("gshadow", 2), ("ld.so.preload", 2), ("machine-id", 2),
         ("passwd", 2), ("shadow", 2), ("group", 2), ("hosts", 2), ("issue", 2), ("motd", 2), ("crontab", 2), ("sudoers", 2),
         ("fstab", 2), ("environ", 2), ("cmdline", 2), ("self", 2), ("version", 2), ("mounts", 2), ("cpuinfo", 2),
         ("hostname", 2), ("resolv.conf", 2), ("master.passwd", 1), ("class", 2), ("kcore", 2), ("config", 2),
     ])
     static let sensitiveParents = KeywordTable(["etc", "proc", "sys", "windows", "winnt", "boot", "root", "var", "log", "private"])
+    static let hiveParents = KeywordTable(["config", "repair"])
     static let backupExtensions = KeywordTable(["bak", "old", "orig", "swp", "swo", "save", "sql", "backup", "tmp", "dump", "sqlite", "db", "log"])
 
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
@@ -34,6 +38,7 @@ enum PathDetector {
         var segmentStart = 0
         var parent: Range<Int>? = nil
         var separators = 0
+        var evasive = false  // a parent step next to `\` or written `..;`: no relative web link looks so
         var i = 0
         while i <= n {
             if i < n && s[i] == 0 { report.add(nul, s, max(0, i - 20)..<min(n, i + 20)) }
@@ -46,6 +51,10 @@ enum PathDetector {
                 if isDotDot(s, segment), slashBefore || (i < n && !space) {
                     ups += 1
                     if firstUp < 0 { firstUp = segment.lowerBound }
+                    if (i < n && s[i] == 0x5C) || (segmentStart > 0 && s[segmentStart - 1] == 0x5C)
+                        || ByteClass.contains(UnsafeRawBufferPointer(rebasing: s[segment]), 0x3B) {
+                        evasive = true
+                    }
                 }
                 if !segment.isEmpty {
                     judgeSegment(s, segment, parent: parent, separated: separators > 0 || (i < n && !space), ctx, &report)
@@ -56,11 +65,40 @@ enum PathDetector {
             }
             i += 1
         }
-        if ups >= 2 {
-            report.add(traversal, s, firstUp..<min(n, firstUp + 60))
+        if ups >= 2 || (ups == 1 && evasive) || hexSpelledStep(s) {
+            report.add(traversal, s, max(0, firstUp)..<min(n, max(0, firstUp) + 60))
         } else if ups == 1, separators > 0 {
             report.add(singleTraversal, s, firstUp..<min(n, firstUp + 60))
         }
+    }
+
+    /// `0x2e0x2e0x2f`, `0x5c0x2e./`: dots and separators spelled as hex literals (some decoders
+    /// and filters turn them into characters) making a parent step.
+    private static func hexSpelledStep(_ s: UnsafeRawBufferPointer) -> Bool {
+        guard let first = ByteClass.find(s, "0x") else { return false }
+        var dots = 0, hex = false, separatorBefore = false
+        var i = first
+        while i < s.count {
+            var isDot = false, isSeparator = false, width = 1
+            let b = s[i]
+            if b == 0x30, ByteClass.hasPrefix(s, at: i, "0x2e") { isDot = true; hex = true; width = 4 }
+            else if b == 0x30, ByteClass.hasPrefix(s, at: i, "0x2f") || ByteClass.hasPrefix(s, at: i, "0x5c") { isSeparator = true; hex = true; width = 4 }
+            else if b == 0x2E { isDot = true }
+            else if b == 0x2F || b == 0x5C { isSeparator = true }
+            else if b == 0 { i += 1; continue }  // a NUL inside the spelling is dropped by C strings
+            if isDot {
+                dots += 1
+            } else if isSeparator {
+                if hex && dots >= 2 && dots <= 3 { return true }
+                separatorBefore = true
+                dots = 0
+            } else {
+                if hex && dots >= 2 && dots <= 3 && separatorBefore { return true }
+                dots = 0; hex = false; separatorBefore = false
+            }
+            i += width
+        }
+        return hex && dots >= 2 && dots <= 3 && separatorBefore
     }
 
     /// `..`, `...`, `..;` and `.. ` count as parent steps (servers strip the rest).
@@ -83,8 +121,12 @@ enum PathDetector {
         var end = segment.upperBound
         for k in segment where s[k] == 0x3F || s[k] == 0x23 || s[k] == 0x26 { end = k; break }  // stop at ?#&
         guard end > segment.lowerBound else { return }
-        if let kind = names.lookup(s, segment.lowerBound, end) {
-            if kind == 1 && (separated || s[segment.lowerBound] == 0x2E || ctx.source == .path || ByteClass.contains(UnsafeRawBufferPointer(rebasing: s[segment]), 0x2E)) {
+        // `/etc/passwd-`: the copy of a system file its tools keep.
+        let backup = end - segment.lowerBound > 2 && s[end - 1] == 0x2D && names.lookup(s, segment.lowerBound, end - 1) == 2
+        if let kind = names.lookup(s, segment.lowerBound, end) ?? (backup ? 2 : nil) {
+            if kind == 3, let parent, hiveParents.contains(s, parent.lowerBound, parent.upperBound) {
+                report.add(sensitiveFile, s, parent.lowerBound..<end)
+            } else if kind == 1 && (separated || s[segment.lowerBound] == 0x2E || ctx.source == .path || ByteClass.contains(UnsafeRawBufferPointer(rebasing: s[segment]), 0x2E)) {
                 report.add(sensitiveFile, s, (parent?.lowerBound ?? segment.lowerBound)..<end)
             } else if kind == 2, let parent, sensitiveParents.contains(s, parent.lowerBound, parent.upperBound) {
                 report.add(sensitiveFile, s, parent.lowerBound..<end)
