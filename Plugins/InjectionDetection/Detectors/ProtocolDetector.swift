@@ -7,6 +7,9 @@ enum ProtocolDetector {
     static let lineBreakInName = Rule("protocol.crlf-name", .protocol, .critical, "CR/LF in a parameter name or the path")
     static let parameterInjection = Rule("protocol.parameter-injection", .protocol, .critical, "CR/LF then name= in a query value")
     static let mailCommand = Rule("protocol.mail-command", .protocol, .critical, "CR/LF followed by an SMTP, IMAP or POP3 command")
+    static let arrayName = Rule("protocol.array-name", .protocol, .critical, "parameter name with text after an array index (a[1]b), cut differently by parsers")
+    static let legacyCookie = Rule("protocol.legacy-cookie", .protocol, .critical, "RFC 2109 cookie attribute ($Version, $Path) that old and new parsers read differently")
+    static let range = Rule("protocol.range", .protocol, .critical, "Range header that is not a byte range, or with many ranges (Apache Killer)")
     static let contentType = Rule("protocol.content-type", .protocol, .critical, "Content-Type with a second media type in its parameters")
 
     private static let methods = KeywordTable(["get", "post", "put", "delete", "head", "options", "patch", "trace", "connect", "propfind"])
@@ -36,7 +39,9 @@ enum ProtocolDetector {
                 var carriageReturn = b == 0x0D
                 while k < n && (s[k] == 0x0D || s[k] == 0x0A) { carriageReturn = carriageReturn || s[k] == 0x0D; k += 1 }
                 // A body's text has lines (`Id: 123`); only a CR there is the HTTP line end that splits headers.
-                afterBreak(s, k, headers: carriageReturn || ctx.source != .body, parameters: ctx.source != .body, &report)
+                // A line must end in LF for any HTTP parser to start a new one (`\n\rName:` starts none).
+                let lineStart = s[k - 1] == 0x0A
+                afterBreak(s, k, headers: lineStart && (carriageReturn || ctx.source != .body), parameters: ctx.source != .body, &report)
                 i = k
                 continue
             }
@@ -50,6 +55,45 @@ enum ProtocolDetector {
             }
             i += 1
         }
+    }
+
+    /// A parameter or cookie name: `a[1]b` (PHP drops what follows the index, other parsers keep
+    /// it) and `$Version`-style cookie attributes.
+    static func scanName(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
+        if ctx.source == .cookie, s.count > 1, s[0] == 0x24, legacyCookieAttributes.contains(s, 1, s.count) {
+            report.add(legacyCookie, s, 0..<s.count)
+        }
+        var open = false
+        for k in 0..<s.count {
+            if s[k] == 0x5B { open = true } else if s[k] == 0x5D, open {
+                open = false
+                if k + 1 < s.count, s[k + 1] != 0x5B, s[k + 1] != 0x2E {  // `a[0].b` is Spring's binding syntax
+                    report.add(arrayName, s, 0..<s.count)
+                    return
+                }
+            }
+        }
+    }
+
+    private static let legacyCookieAttributes = KeywordTable(["version", "path", "domain", "port"])
+
+    /// `Range: bytes=0-99,200-`: the only unit HTTP defines, with a handful of ranges.
+    static func scanRange(_ value: UnsafeRawBufferPointer, _ report: inout Report) {
+        var k = 0
+        while k < value.count && value[k] == 0x20 { k += 1 }
+        var ranges = 1
+        if ByteClass.hasPrefix(value, at: k, "bytes") {
+            k += 5
+            while k < value.count && value[k] == 0x20 { k += 1 }
+            if k < value.count && value[k] == 0x3D {
+                var valid = true
+                for b in UnsafeRawBufferPointer(rebasing: value[(k + 1)...]) {
+                    if b == 0x2C { ranges += 1 } else if !ByteClass.isDigit(b) && b != 0x2D && b != 0x20 { valid = false }
+                }
+                if valid && ranges <= 16 { return }
+            }
+        }
+        report.add(range, value, 0..<min(value.count, 60))
     }
 
     private static func afterBreak(_ s: UnsafeRawBufferPointer, _ start: Int, headers: Bool, parameters: Bool,

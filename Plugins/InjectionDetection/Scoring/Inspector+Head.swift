@@ -28,6 +28,10 @@ extension Inspector {
                 report.source = .header
                 report.fieldName = name
                 if detectors.contains(.protocol) { ProtocolDetector.scanContentType(value, &report) }
+            case .range:
+                report.source = .header
+                report.fieldName = name
+                if detectors.contains(.protocol) { ProtocolDetector.scanRange(value, &report) }
             case .fileName:
                 inspect(value, fieldName: name, source: .header, encoding: .percent)
                 report.source = .header
@@ -39,7 +43,7 @@ extension Inspector {
         }
     }
 
-    enum HeaderRole { case skip, cookie, contentType, fileName, inspect }
+    enum HeaderRole { case skip, cookie, contentType, range, fileName, inspect }
 
     /// Framing, negotiation, caching and credential headers are the HTTP layer's (validated
     /// by the core's parser or never interpreted as data); everything else is inspected.
@@ -58,6 +62,7 @@ extension Inspector {
         if skippedHeaders.contains(name, 0, name.count) { return .skip }
         if name.count == 6 && ByteClass.hasPrefix(name, at: 0, "cookie") { return .cookie }
         if name.count == 12 && ByteClass.hasPrefix(name, at: 0, "content-type") { return .contentType }
+        if name.count == 5 && ByteClass.hasPrefix(name, at: 0, "range") { return .range }
         if ByteClass.find(name, "file") != nil { return .fileName }
         return .inspect
     }

@@ -133,6 +133,7 @@ final class Inspector: @unchecked Sendable {
         if d.contains(.ldap), has.has(B.closeParen) { LDAPDetector.scan(v, &report) }
         if d.contains(.protocol) && !markup, has.has(B.lineBreak | B.upperH) { ProtocolDetector.scan(v, ctx, &report) }
         if d.contains(.nosql) && ctx.isName { NoSQLDetector.scanName(v, &report) }
+        if d.contains(.protocol) && ctx.isName, has.has(B.bracket | B.dollar) { ProtocolDetector.scanName(v, ctx, &report) }
     }
 
     /// `name=value` pairs of a query string or form body: each name (parameter names carry
