@@ -92,7 +92,13 @@ final class Inspector: @unchecked Sendable {
         if high, UnicodeFolding.fold(v, into: &folded) { folded.withUnsafeBytes { runDetectors($0, ctx) } }
         if MarkupDecoding.applies(v) {
             MarkupDecoding.decode(v, into: &markup)
-            if markup.count != v.count { markup.withUnsafeBytes { runDetectors($0, ctx) } }
+            if markup.count != v.count {
+                markup.withUnsafeBytes { m in
+                    runDetectors(m, ctx)
+                    // Base64 behind JavaScript escapes (`\u0058\u0079QkTk...`) is decoded by the same backend.
+                    if !high, m.count >= 12, m.count <= 512, Base64Decoding.decode(m, into: &base64) { base64.withUnsafeBytes { runDetectors($0, ctx) } }
+                }
+            }
         }
     }
 
@@ -129,6 +135,7 @@ final class Inspector: @unchecked Sendable {
         if d.contains(.code), has.has(B.lessThan | B.dollar | B.colon | B.paren | B.underscore | B.brace | B.dot | B.bracket
                                        | B.at | B.hash | B.equals) || v.count >= 16 {
             CodeDetector.scan(v, ctx, &report)
+            ServerSideJSDetector.scan(v, &report)
         }
         if d.contains(.ldap), has.has(B.closeParen) { LDAPDetector.scan(v, &report) }
         if d.contains(.protocol) && !markup, has.has(B.lineBreak | B.upperH) { ProtocolDetector.scan(v, ctx, &report) }
@@ -178,6 +185,18 @@ final class Inspector: @unchecked Sendable {
         return .text
     }
 
+    /// Every key (as a name) and string value of a JSON body; false when it is not JSON.
+    @discardableResult
+    private func walkJSON(_ body: UnsafeRawBufferPointer) -> Bool {
+        json.walk(body) { kind, path, text in
+            if kind == .key {
+                inspect(text, fieldName: path, source: .body, encoding: .decoded, context: ValueContext(source: .body, isName: true))
+            } else {
+                inspect(text, fieldName: path, source: .body, encoding: .decoded)
+            }
+        }
+    }
+
     func inspectBody(_ body: UnsafeRawBufferPointer, contentType: UnsafeRawBufferPointer?) {
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         switch Inspector.bodyKind(contentType) {
@@ -202,14 +221,7 @@ final class Inspector: @unchecked Sendable {
                 inspect(part.content, fieldName: part.name, source: .body, encoding: .decoded)
             }
         case .json:
-            let walked = json.walk(body) { kind, path, text in
-                if kind == .key {
-                    inspect(text, fieldName: path, source: .body, encoding: .decoded, context: ValueContext(source: .body, isName: true))
-                } else {
-                    inspect(text, fieldName: path, source: .body, encoding: .decoded)
-                }
-            }
-            if !walked {
+            if !walkJSON(body) {
                 inspect(body, fieldName: empty, source: .body, encoding: .decoded, context: ValueContext(source: .body, isRawBody: true))
             }
         case .xml:
@@ -225,6 +237,10 @@ final class Inspector: @unchecked Sendable {
             }
         case .text:
             inspect(body, fieldName: empty, source: .body, encoding: .decoded, context: ValueContext(source: .body, isRawBody: true))
+            // JSON sent as text/plain (CSRF-friendly, and parsed as JSON by lenient backends): its keys are names too.
+            var first = 0
+            while first < body.count && ByteClass.isSpace(body[first]) { first += 1 }
+            if first < body.count, body[first] == 0x7B || body[first] == 0x5B { walkJSON(body) }
         case .binary:
             break
         }
