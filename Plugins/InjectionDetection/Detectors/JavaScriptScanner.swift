@@ -42,7 +42,8 @@ enum JavaScriptScanner {
             }
             var name: Range<Int>? = nil
             var bracketed = false
-            if b == 0x5B, previousIsRoot, let previous {
+            // `self[`, `top/**/[`: adjacent (`this [sic]` in prose is not an index).
+            if b == 0x5B, previousIsRoot, let previous, i == previous.upperBound || s[i - 1] == 0x2F {
                 var j = i + 1
                 while j < n && (ByteClass.isSpace(s[j]) || commentAt(s, j)) { j = skipComment(s, j) }
                 if j < n, s[j] != 0x5D, !ByteClass.isDigit(s[j]) {

@@ -10,7 +10,7 @@ enum PathDetector {
     static let nul = Rule("lfi.nul-byte", .lfi, .high, "NUL byte (truncates file names in C-based backends)")
 
     /// 1: a file or directory that is sensitive on its own; 2: sensitive under `/etc`, `/proc`
-    /// and the like (see ``sensitiveParents``); 3: a Windows registry hive, under `config` or `repair`.
+    /// and the like (see ``sensitiveParents``); 3: the Windows account database (`sam`), under `config` or `repair`.
     static let names = KeywordTable([
         (".git", 1), (".svn", 1), (".hg", 1), (".bzr", 1), (".env", 1), (".htaccess", 1), (".htpasswd", 1), (".ssh", 1),
         (".aws", 1), (".docker", 1), (".kube", 1), (".bash_history", 1), (".zsh_history", 1), (".bashrc", 1), (".profile", 1),
@@ -18,8 +18,8 @@ enum PathDetector {
         (".vscode", 1), (".aiignore", 1), (".cursorignore", 1), (".gitconfig", 1), (".git-credentials", 1), (".DS_Store", 1),
         ("id_rsa", 1), ("id_dsa", 1), ("id_ecdsa", 1), ("id_ed25519", 1), ("authorized_keys", 1), ("known_hosts", 1),
         ("win.ini", 1), ("boot.ini", 1), ("system.ini", 1), ("web.config", 1), ("wp-config.php", 1), ("httpd.conf", 1),
-        ("php.ini", 1), ("my.cnf", 1), ("my.ini", 1), ("nginx.conf", 1), ("apache2.conf", 1), ("sam", 3), ("security", 3),
-        ("software", 3), ("system", 3), (".history", 1), (".sh_history", 1), (".mysql_history", 1), (".psql_history", 1),
+        ("php.ini", 1), ("my.cnf", 1), ("my.ini", 1), ("nginx.conf", 1), ("apache2.conf", 1), ("sam", 3), (".history", 1),
+        (".sh_history", 1), (".mysql_history", 1), (".psql_history", 1),
         (".python_history", 1), (".node_repl_history", 1), (".rediscli_history", 1), (".lesshst", 1), (".viminfo", 1),
         ("subuid", 2), ("subgid", 2), ("gshadow", 2), ("ld.so.preload", 2), ("machine-id", 2),
         ("passwd", 2), ("shadow", 2), ("group", 2), ("hosts", 2), ("issue", 2), ("motd", 2), ("crontab", 2), ("sudoers", 2),

@@ -161,10 +161,11 @@ enum RemoteInclusionDetector {
             report.add(scheme, s, start..<min(n, e + 10))
         }
         // The value is the URL and ends right after `?` or `#`: the classic trick to neutralise
-        // `.php` appended by an include (a URL ending a question in prose is not).
+        // `.php` appended by an include (a URL ending a question in prose is not, nor a
+        // document's link: a FHIR search URL may end in `?`).
         var end = e
         while end < n && !ByteClass.isSpace(s[end]) { end += 1 }
-        if isValue, end == n, end - 1 > a, s[end - 1] == 0x3F || s[end - 1] == 0x23 { report.add(suffixCut, s, start..<end) }
+        if isValue, end == n, ctx.source != .body || !ctx.host.isEmpty, end - 1 > a, s[end - 1] == 0x3F || s[end - 1] == 0x23 { report.add(suffixCut, s, start..<end) }
     }
 
     /// `x.localhost`, `db.svc`, `host.docker.internal`, or one of ``internalNames``.

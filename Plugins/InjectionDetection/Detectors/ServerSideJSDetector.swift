@@ -20,7 +20,9 @@ enum ServerSideJSDetector {
             case 0x63, 0x43 where ByteClass.hasPrefix(s, at: i, "constructor"):
                 // `x.constructor.constructor`, `constructor["constructor"]`: the Function constructor.
                 var k = i + 11
-                while k < n && (s[k] == 0x2E || s[k] == 0x5B || s[k] == 0x22 || s[k] == 0x27 || ByteClass.isSpace(s[k])) { k += 1 }
+                while k < n && (s[k] == 0x2E || s[k] == 0x5B || s[k] == 0x5D || s[k] == 0x22 || s[k] == 0x27 || ByteClass.isSpace(s[k])) {
+                    k += 1
+                }
                 if k > i + 11, ByteClass.hasPrefix(s, at: k, "constructor") { report.add(CodeDetector.node, s, i..<min(n, k + 30)) }
             case 0x6D where ByteClass.hasPrefix(s, at: i, "module.exports") && (i == 0 || !ByteClass.isWord(s[i - 1])):
                 // `module.exports =`, `module.exports.x =`: replacing what a module hands out.

@@ -262,22 +262,22 @@ enum XSSDetector {
     private static func spacedName(_ s: UnsafeRawBufferPointer, _ start: Int) -> Int? {
         var name = JavaScriptScanner.FoldedName()
         var k = start
-        var gaps = 0
+        var end = start
         while k < s.count && name.count < 12 {
-            guard ByteClass.isAlpha(s[k]) else { break }
+            // One letter per step: a word after the gap is an attribute (`<e m b e d src=`).
+            guard ByteClass.isAlpha(s[k]), k + 1 >= s.count || !ByteClass.isAlpha(s[k + 1]) else { break }
             let letter = ByteClass.lower(s[k])
             withUnsafeMutableBytes(of: &name.bytes) { $0[name.count] = letter }
             name.count += 1
-            k += 1
-            var gap = k
-            while gap < s.count && gap - k < 3 && (s[gap] <= 0x20 || s[gap] == 0x2F) { gap += 1 }
-            guard gap > k, gap < s.count, ByteClass.isAlpha(s[gap]) else { break }
-            gaps += 1
+            end = k + 1
+            var gap = end
+            while gap < s.count && gap - end < 3 && (s[gap] <= 0x20 || s[gap] == 0x2F) { gap += 1 }
+            guard gap > end else { break }
             k = gap
         }
-        guard name.count >= 3, gaps == name.count - 1 else { return nil }
+        guard name.count >= 3 else { return nil }
         let found = withUnsafeBytes(of: name.bytes) { tags.contains($0, 0, name.count) }
-        return found ? k : nil
+        return found ? end : nil
     }
 
     /// Event handlers attackers use most; for values that start with one (the value lands in an
