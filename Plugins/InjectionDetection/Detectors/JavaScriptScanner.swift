@@ -106,6 +106,9 @@ enum JavaScriptScanner {
             if !isMember, ByteClass.hasPrefix(s, at: name.lowerBound, "import"), name.count == 6, let end = importFrom(s, j) {
                 report.add(XSSDetector.jsImport, s, name.lowerBound..<end)
             }
+            if !calls, !isMember, sinks.lookup(s, name.lowerBound, name.upperBound) == 1, sinkAsValue(s, name, after: j) {
+                report.add(XSSDetector.jsSink, s, name.lowerBound..<min(n, j + 20))
+            }
             if let sink = sinks.lookup(s, name.lowerBound, name.upperBound), calls, !wholeSegment {
                 switch sink {
                 case 1 where isMember || adjacentCall || s[j] == 0x60:
@@ -130,6 +133,30 @@ enum JavaScriptScanner {
                 && (name.lowerBound == 0 || s[name.lowerBound - 1] != 0x2E)
             previous = name
             member = false
+        }
+    }
+
+    /// A sink passed around instead of called: `onerror=alert;`, `a=alert,a(1)`, `(alert)(1)`,
+    /// `[1].find(alert)`: calls without parentheses of its own.
+    private static func sinkAsValue(_ s: UnsafeRawBufferPointer, _ name: Range<Int>, after j: Int) -> Bool {
+        var p = name.lowerBound - 1
+        while p >= 0 && ByteClass.isSpace(s[p]) { p -= 1 }
+        guard p >= 0, j < s.count else { return false }
+        let next = s[j]
+        switch s[p] {
+        case 0x3D:  // `=` (not `==`, `<=`...)
+            return p > 0 && ByteClass.isWord(s[p - 1]) && (next == 0x3B || next == 0x2C || next == 0x7D)
+        case 0x28:
+            guard next == 0x29 else { return false }
+            var k = j + 1
+            while k < s.count && ByteClass.isSpace(s[k]) { k += 1 }
+            if k < s.count && (s[k] == 0x28 || s[k] == 0x60) { return true }  // `(alert)(1)`
+            // `.find(alert)`: the argument of a method call.
+            var m = p - 1
+            while m >= 0 && ByteClass.isWord(s[m]) { m -= 1 }
+            return m >= 0 && m < p - 1 && s[m] == 0x2E
+        default:
+            return false
         }
     }
 

@@ -10,6 +10,7 @@ enum RemoteInclusionDetector {
     static let internalName = Rule("rfi.internal-name", .rfi, .medium, "loopback or metadata host name as a value")
     static let offDomain = Rule("rfi.off-domain", .rfi, .medium, "parameter that is a URL to another site (remote inclusion, open redirect)")
     static let lookalikeHost = Rule("rfi.lookalike-host", .rfi, .critical, "URL whose host imitates the request's (example.com.evil.com, evilexample.com) or another port of it")
+    static let interactionHost = Rule("rfi.interaction-host", .rfi, .critical, "URL to an out-of-band interaction service (burpcollaborator.net, interact.sh)")
     static let includeParameter = Rule("rfi.include-parameter", .rfi, .critical, "URL to another site in a parameter named as a file, path or include")
     static let ipURL = Rule("rfi.ip-url", .rfi, .medium, "URL to a literal IP address")
     static let ipValue = Rule("rfi.ip-value", .rfi, .critical, "value that is a URL to a literal IP address")
@@ -21,7 +22,12 @@ enum RemoteInclusionDetector {
                                              "ip6-loopback", "ipv6-loopback", "ip6-localnet", "ip6-allnodes", "ip6-allrouters",
                                              "broadcasthost", "metadata", "metadata.google.internal", "metadata.packet.net",
                                              "metadata.azure.com", "instance-data", "kubernetes.default", "kubernetes",
-                                             "localtest.me", "0", "127.1", "0.0.0.0"])
+                                             "localtest.me", "lvh.me", "vcap.me", "0", "127.1", "0.0.0.0"])
+    /// Services that record the DNS lookups and requests a probe makes: a URL to one is an
+    /// SSRF or blind-injection probe, never a link.
+    static let interactionDomains = KeywordTable(["burpcollaborator.net", "oastify.com", "interact.sh", "interactsh.com",
+                                                  "oast.fun", "oast.live", "oast.me", "oast.online", "oast.pro", "oast.site",
+                                                  "dnslog.cn", "ceye.io", "requestbin.net", "canarytokens.com", "xss.ht"])
     /// Name suffixes that only resolve inside a host, a LAN or a cluster (RFC 6761, RFC 8375,
     /// mDNS, Kubernetes and container runtimes: `x.localhost`, `host.docker.internal`, `db.svc`).
     static let internalSuffixes = KeywordTable(["localhost", "localdomain", "localdomain4", "localdomain6", "local", "internal",
@@ -33,11 +39,14 @@ enum RemoteInclusionDetector {
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
         let n = s.count
         if ctx.source != .path && ctx.source != .header {
-            // A bare host where a URL is expected: `url=localhost4/`, `host=metadata.google.internal`.
-            var e = 0
+            // A bare host where a URL is expected: `url=localhost4/`, `host=metadata.google.internal`,
+            // `10.0.0.1/admin`, `//127.0.0.1/` (scheme-relative).
+            let a = ByteClass.hasPrefix(s, at: 0, "//") ? 2 : 0
+            var e = a
             while e < n && (ByteClass.isAlnum(s[e]) || s[e] == 0x2E || s[e] == 0x2D) { e += 1 }
             // `localhost` alone is also a setting a form may carry; with a path or port it is a target.
-            if e > 1, e < n, s[e] == 0x2F || s[e] == 0x3A, isInternalName(s, 0, e) {
+            if e > a + 1, e < n, s[e] == 0x2F || s[e] == 0x3A,
+               isInternalName(s, a, e) || (isDottedIP(s, a, e, parts: 4) && isInternalIP(s, a, e)) {
                 report.add(internalHost, s, 0..<min(n, e + 20))
             } else if e > 1, e == n, isInternalName(s, 0, e) {
                 report.add(internalName, s, 0..<e)
@@ -131,8 +140,10 @@ enum RemoteInclusionDetector {
         }
         while hostEnd < e && s[hostEnd] != 0x3A { hostEnd += 1 }
         guard hostEnd > a else { return }
-        if isInternalName(s, a, hostEnd) || isObfuscatedIP(s, a, hostEnd) {
+        if isInternalName(s, a, hostEnd) || isObfuscatedIP(s, a, hostEnd) || embedsInternalIP(s, a, hostEnd) {
             report.add(internalHost, s, start..<min(n, hostEnd + 10))
+        } else if isInteractionHost(s, a, hostEnd) {
+            report.add(interactionHost, s, start..<min(n, hostEnd + 10))
         } else if isDottedIP(s, a, hostEnd) {
             // A public IP serving a script (`http://1.2.3.4/x.php`, `.txt?`) is how payloads are fetched.
             var pathEnd = hostEnd
@@ -176,6 +187,35 @@ enum RemoteInclusionDetector {
         var dot = end - 1
         while dot > a && s[dot] != 0x2E { dot -= 1 }
         return dot > a && internalSuffixes.contains(s, dot + 1, end)
+    }
+
+    /// `127.0.0.1.nip.io`, `10.0.0.1-app.sslip.io`: wildcard DNS names that resolve to the
+    /// internal address they start with.
+    private static func embedsInternalIP(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
+        var dots = 0, k = a
+        while k < e && (ByteClass.isDigit(s[k]) || s[k] == 0x2E) {
+            if s[k] == 0x2E {
+                if dots == 3 { break }
+                dots += 1
+            }
+            k += 1
+        }
+        guard dots == 3, k < e, s[k] == 0x2E || s[k] == 0x2D, ByteClass.isDigit(s[k - 1]) else { return false }
+        return isInternalIP(s, a, k)
+    }
+
+    /// The host's last two labels name an interaction service.
+    private static func isInteractionHost(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
+        var dots = 0, k = e - 1
+        while k > a {
+            if s[k] == 0x2E {
+                dots += 1
+                if dots == 2 { break }
+            }
+            k -= 1
+        }
+        let start = dots == 2 ? k + 1 : a
+        return interactionDomains.contains(s, start, e)
     }
 
     /// The `|` of `unix:/path|`, within a socket path's length.
@@ -294,11 +334,13 @@ enum RemoteInclusionDetector {
         return numeric && odd
     }
 
-    private static func isDottedIP(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
+    /// Digits and dots; `parts: 4` asks for the full dotted quad (a bare `0.5/1` is a fraction).
+    private static func isDottedIP(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int, parts: Int? = nil) -> Bool {
         var dots = 0
         for k in a..<e {
             if s[k] == 0x2E { dots += 1 } else if !ByteClass.isDigit(s[k]) { return false }
         }
+        if let parts { return dots == parts - 1 }
         return dots >= 1 && dots <= 3
     }
 
@@ -310,9 +352,10 @@ enum RemoteInclusionDetector {
         while k < e && s[k] != 0x2E { second = second * 10 + Int(s[k] - 0x30); k += 1; if second > 999 { return false } }
         switch first {
         case 0, 10, 127: return true
+        case 100: return (64...127).contains(second)  // carrier-grade NAT (Alibaba's metadata is 100.100.100.200)
         case 169: return second == 254
         case 172: return (16...31).contains(second)
-        case 192: return second == 168
+        case 192: return second == 168 || second == 0  // 192.0.0.0/24 (Oracle Cloud's metadata is 192.0.0.192)
         default: return false
         }
     }

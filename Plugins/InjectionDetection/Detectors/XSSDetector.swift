@@ -19,6 +19,7 @@ enum XSSDetector {
     static let sevenBitMarkup = Rule("xss.ascii-markup", .xss, .critical, "markup written with ¼ ¾ for < > (US-ASCII with the high bit stripped)")
     static let stringBreak = Rule("xss.string-break", .xss, .critical, "quote closed and a JavaScript assignment opened ('; x.y=, \"in location=)")
     static let externalResource = Rule("xss.external-resource", .xss, .critical, "markup that makes a parser fetch a remote document (xsi:schemaLocation)")
+    static let activeAttribute = Rule("xss.active-attribute", .xss, .high, "attribute that submits, frames or links elsewhere (formaction, srcdoc, xlink:href)")
     static let globalAccess = Rule("xss.global-access", .xss, .critical, "global object indexed by a computed name (self[...], top[...])")
     static let jsImport = Rule("xss.js-import", .xss, .critical, "JavaScript module import (import ... from \"...\")")
     static let openTag = Rule("xss.open-tag", .xss, .critical, "tag with a URL attribute left open at the end of the value")
@@ -77,6 +78,11 @@ enum XSSDetector {
                 if let end = assignmentAfterQuote(s, i) { report.add(stringBreak, s, i..<min(n, end + 20)) }
             case 0x2D where ByteClass.hasPrefix(s, at: i, "-moz-binding"):
                 report.add(styleScript, s, i..<min(n, i + 40))
+            case 0x40 where ByteClass.hasPrefix(s, at: i, "@import"):
+                // `@import url(//evil/x.css)`: a stylesheet from elsewhere, which reads the page with selectors.
+                var k = i + 7
+                while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+                if k < n, s[k] == 0x22 || s[k] == 0x27 || ByteClass.hasPrefix(s, at: k, "url(") { report.add(styleScript, s, i..<min(n, k + 40)) }
             case 0x3C:  // <
                 i = tag(s, i, &report)
                 continue
@@ -203,7 +209,14 @@ enum XSSDetector {
         let nameStart = i
         while i < n && (ByteClass.isAlnum(s[i]) || s[i] == 0x2D || s[i] == 0x3A || s[i] == 0x5F) { i += 1 }
         guard i > nameStart, ByteClass.isAlpha(s[nameStart]) else { return start + 1 }
-        if s[start + 1] == 0x3F && !(i - nameStart == 6 && ByteClass.hasPrefix(s, at: nameStart, "import")) { return i }
+        if s[start + 1] == 0x3F {
+            // `<?xml-stylesheet href="//evil/x.xsl"?>`: an XSLT from elsewhere transforms the document.
+            if i - nameStart == 14, ByteClass.hasPrefix(s, at: nameStart, "xml-stylesheet"),
+               ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i..<min(n, i + 200)]), "//") != nil {
+                report.add(externalResource, s, start..<min(n, i + 60))
+            }
+            if !(i - nameStart == 6 && ByteClass.hasPrefix(s, at: nameStart, "import")) { return i }
+        }
         // A `prefix:name` (svg:script) is judged by its local name.
         var localStart = nameStart
         for k in nameStart..<i where s[k] == 0x3A { localStart = k + 1 }
@@ -246,11 +259,23 @@ enum XSSDetector {
                 valueEnd = i
             }
             attributeValue(s, attrStart, attrEnd, valueStart, valueEnd, &report)
+            if activeAttributes.contains(s, attrStart, attrEnd) { report.add(activeAttribute, s, attrStart..<min(n, valueEnd + 1)) }
+            // AngularJS directives (`ng-focus="..."`, `data-ng-init`) evaluate their value as an expression.
+            if valueEnd > valueStart, angularDirective(s, attrStart, attrEnd) { report.add(eventHandler, s, attrStart..<min(n, valueEnd + 1)) }
         }
         // `<a href="x"` and nothing after: the page's own `>` will close the injected tag (a value
         // cut inside the quotes is only truncated).
         if i >= n, urlAttribute { report.add(openTag, s, start..<n) }
         return i
+    }
+
+    private static let activeAttributes = KeywordTable(["formaction", "srcdoc", "xlink:href", "action"])
+
+    /// `ng-click`, `data-ng-init`, `x-ng-focus`: except `ng-app` and the like, which only mark a scope.
+    private static func angularDirective(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        var k = start
+        if ByteClass.hasPrefix(s, at: k, "data-") { k += 5 } else if ByteClass.hasPrefix(s, at: k, "x-") { k += 2 }
+        return end - k > 3 && ByteClass.hasPrefix(s, at: k, "ng-")
     }
 
     /// Attributes whose value the browser loads or navigates to.
