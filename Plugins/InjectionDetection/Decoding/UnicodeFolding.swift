@@ -2,8 +2,9 @@
 /// does before a backend or a URL parser acts on them: fullwidth forms (`＜script＞`), small
 /// form variants (`﹤`), circled and full-stop digits and letters (`①②⑦.⓪.⓪.①`,
 /// `ⓛⓞⓒⓐⓛⓗⓞⓢⓣ`), super- and subscript digits, mathematical letters and digits (`𝟏𝟐𝟕`),
-/// the ideographic space and the ideographic and other full stops (`169。254`). Anything else is
-/// copied unchanged.
+/// the ideographic space and the ideographic and other full stops (`169。254`); and, beyond
+/// NFKC, the slash look-alikes Windows' best-fit conversion turns into separators (`..∕..∕`).
+/// Anything else is copied unchanged.
 enum UnicodeFolding {
     /// Writes the folded value to `out`; false (nothing written) when it holds nothing to fold.
     static func fold(_ v: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
@@ -67,6 +68,9 @@ enum UnicodeFolding {
         case 0xFF01...0xFF5E: return one(UInt8(scalar - 0xFF01 + 0x21))
         case 0x3000: return one(0x20)
         case 0x3002, 0xFF61, 0x2024: return one(0x2E)
+        case 0x2025: return (2, (0x2E, 0x2E, 0))
+        case 0x2215, 0x2044, 0x29F8: return one(0x2F)
+        case 0x2216, 0x29F5, 0x29F9: return one(0x5C)
         case 0xFE50...0xFE6B: return one(smallForms[Int(scalar - 0xFE50)])
         case 0x2460...0x2473: return number(scalar - 0x2460 + 1, dot: false)
         case 0x2488...0x249B: return number(scalar - 0x2488 + 1, dot: true)

@@ -21,12 +21,18 @@ enum PathDetector {
         ("php.ini", 1), ("my.cnf", 1), ("my.ini", 1), ("nginx.conf", 1), ("apache2.conf", 1), ("sam", 3), (".history", 1),
         (".sh_history", 1), (".mysql_history", 1), (".psql_history", 1),
         (".python_history", 1), (".node_repl_history", 1), (".rediscli_history", 1), (".lesshst", 1), (".viminfo", 1),
+        (".bash_profile", 1), (".bash_logout", 1), (".zshrc", 1), (".claude", 1), (".cursor", 1), (".windsurf", 1),
+        (".codeium", 1), (".continue", 1), (".aider", 1), (".codex", 1), (".gemini", 1), (".cline", 1), (".clinerules", 1),
+        (".roo", 1), (".copilot", 1), ("web-inf", 1), ("meta-inf", 1), ("sshd_config", 1), ("ssh_config", 1),
+        ("serviceaccount", 1), ("kubeconfig", 1), ("grub.cfg", 2), ("grub.conf", 2),
         ("subuid", 2), ("subgid", 2), ("gshadow", 2), ("ld.so.preload", 2), ("machine-id", 2),
         ("passwd", 2), ("shadow", 2), ("group", 2), ("hosts", 2), ("issue", 2), ("motd", 2), ("crontab", 2), ("sudoers", 2),
         ("fstab", 2), ("environ", 2), ("cmdline", 2), ("self", 2), ("version", 2), ("mounts", 2), ("cpuinfo", 2),
         ("hostname", 2), ("resolv.conf", 2), ("master.passwd", 1), ("class", 2), ("kcore", 2), ("config", 2),
     ])
-    static let sensitiveParents = KeywordTable(["etc", "proc", "sys", "windows", "winnt", "boot", "root", "var", "log", "private"])
+    static let sensitiveParents = KeywordTable(["etc", "proc", "sys", "windows", "winnt", "boot", "root", "var", "log", "private", "grub"])
+    /// Extensions of private keys, keystores and database files: secrets wherever they sit in a path.
+    static let secretExtensions = KeywordTable(["key", "pem", "p12", "pfx", "jks", "keystore", "ppk", "kdbx", "ovpn", "myd", "ibd"])
     static let hiveParents = KeywordTable(["config", "repair"])
     static let backupExtensions = KeywordTable(["bak", "old", "orig", "swp", "swo", "save", "sql", "backup", "tmp", "dump", "sqlite", "db", "log"])
 
@@ -148,6 +154,9 @@ enum PathDetector {
         }
         // `backup.sql.zip`, `index.php.bak`, `.config.swp`, `file~`: copies the server would hand out as text.
         guard ctx.source == .path || separated else { return }
+        var dot = end - 1
+        while dot > segment.lowerBound && s[dot] != 0x2E { dot -= 1 }
+        if dot > segment.lowerBound, secretExtensions.contains(s, dot + 1, end) { report.add(sensitiveFile, s, segment.lowerBound..<end); return }
         if s[end - 1] == 0x7E, end - segment.lowerBound > 2 { report.add(backupFile, s, segment.lowerBound..<end); return }
         var extEnd = end
         var k = end - 1

@@ -10,6 +10,7 @@ enum RemoteInclusionDetector {
     static let internalName = Rule("rfi.internal-name", .rfi, .medium, "loopback or metadata host name as a value")
     static let offDomain = Rule("rfi.off-domain", .rfi, .medium, "parameter that is a URL to another site (remote inclusion, open redirect)")
     static let lookalikeHost = Rule("rfi.lookalike-host", .rfi, .critical, "URL whose host imitates the request's (example.com.evil.com, evilexample.com) or another port of it")
+    static let uncPath = Rule("rfi.unc-path", .rfi, .critical, "UNC path to another host (\\\\host\\share), fetched over SMB")
     static let interactionHost = Rule("rfi.interaction-host", .rfi, .critical, "URL to an out-of-band interaction service (burpcollaborator.net, interact.sh)")
     static let includeParameter = Rule("rfi.include-parameter", .rfi, .critical, "URL to another site in a parameter named as a file, path or include")
     static let ipURL = Rule("rfi.ip-url", .rfi, .medium, "URL to a literal IP address")
@@ -50,6 +51,12 @@ enum RemoteInclusionDetector {
                 report.add(internalHost, s, 0..<min(n, e + 20))
             } else if e > 1, e == n, isInternalName(s, 0, e) {
                 report.add(internalName, s, 0..<e)
+            }
+            // `\\host\share\x`: Windows opens it over SMB (and sends the server's credentials).
+            if n > 4, s[0] == 0x5C, s[1] == 0x5C, ByteClass.isAlnum(s[2]) {
+                var k = 3
+                while k < n && (ByteClass.isAlnum(s[k]) || s[k] == 0x2E || s[k] == 0x2D) { k += 1 }
+                if k < n, s[k] == 0x5C || s[k] == 0x2F { report.add(uncPath, s, 0..<min(n, k + 30)) }
             }
             // `file?`, `http?`: a fetch scheme then only question marks.
             if e > 2, e < n, s[e] == 0x3F, fetchSchemes.contains(s, 0, e), endsInQuestionMarks(s, e) {

@@ -131,7 +131,7 @@ final class Inspector: @unchecked Sendable {
             XSSDetector.scan(v, ctx, &report)
         }
         if d.contains(.lfi), has.has(B.slash | B.backslash | B.dot | B.nul) { PathDetector.scan(v, ctx, &report) }
-        if d.contains(.rfi), has.has(B.colon | B.dot | B.slash) || v.last == 0x3F { RemoteInclusionDetector.scan(v, ctx, &report) }
+        if d.contains(.rfi), has.has(B.colon | B.dot | B.slash | B.backslash) || v.last == 0x3F { RemoteInclusionDetector.scan(v, ctx, &report) }
         if d.contains(.code), has.has(B.lessThan | B.dollar | B.colon | B.paren | B.underscore | B.brace | B.dot | B.bracket
                                        | B.at | B.hash | B.equals) || v.count >= 16 {
             CodeDetector.scan(v, ctx, &report)
