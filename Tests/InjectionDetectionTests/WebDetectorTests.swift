@@ -193,7 +193,9 @@ struct WebDetectorTests {
     @Test("server-side JS and Perl: serialized functions, Function via constructors, exports, reflective calls, loops", arguments: [
         "{\"f\":\"__js_function:function(){}\"}", "this.constructor.constructor('return process')()", "x['constructor']['constructor']",
         "module.exports = function(){}", "console.log.apply(null, [1])", "fn.call( global , 1)", "while(!'')", "while ( !! `` ) {}",
-        "@{ [ `id` ] }",
+        "@{ [ `id` ] }", "IO.popen('id').read", "Open3::capture2('id')", "%x{id}", "Object.const_get(:Kernel).system('x')",
+        "public_send(:system, 'id')", "Marshal.load(x)", "open(F, \"|id\")", "pickle.loads(x)", "Object.prototype.isAdmin = 1",
+        "{\"constructor\": {\"prototype\": {\"a\": 1}}}",
     ])
     func serverSideTruePositives(_ payload: String) {
         #expect(missedPlaces(payload).isEmpty, "\(payload) missed in \(missedPlaces(payload)) -> \(rules(inValue: payload))")
@@ -201,7 +203,8 @@ struct WebDetectorTests {
 
     @Test("server-side JS near-misses pass", arguments: [
         "module.exports == x is a test", "Please call(this) number", "the constructor of the house", "while (!done) {}",
-        "email me @{x}", "Meet @ {5pm} [room 2]",
+        "email me @{x}", "Meet @ {5pm} [room 2]", "IO.read is slow", "Open the IO panel", "100%x(3) zoom", "send(:email)",
+        "open(file, \"r\")", "the prototype of Object", "Object.prototype.toString.call(x) == y",
     ])
     func serverSideFalsePositives(_ text: String) {
         #expect(!blockedAnywhere(text), "\(text) -> \(rules(inValue: text))")

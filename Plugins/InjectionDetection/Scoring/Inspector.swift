@@ -135,7 +135,7 @@ final class Inspector: @unchecked Sendable {
         if d.contains(.code), has.has(B.lessThan | B.dollar | B.colon | B.paren | B.underscore | B.brace | B.dot | B.bracket
                                        | B.at | B.hash | B.equals) || v.count >= 16 {
             CodeDetector.scan(v, ctx, &report)
-            ServerSideJSDetector.scan(v, &report)
+            ServerSideCodeDetector.scan(v, &report)
         }
         if d.contains(.ldap), has.has(B.closeParen) { LDAPDetector.scan(v, &report) }
         if d.contains(.protocol) && !markup, has.has(B.lineBreak | B.upperH) { ProtocolDetector.scan(v, ctx, &report) }
