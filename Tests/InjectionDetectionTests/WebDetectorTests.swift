@@ -178,6 +178,18 @@ struct WebDetectorTests {
         #expect(!blocksQuery("en\n\rlocation:\n\r"))
     }
 
+    @Test("response splitting: a status line or a blank line and markup after CR/LF, CJK characters ending in CR/LF bytes")
+    func responseSplitting() {
+        #expect(blocksQuery("x\r\nHTTP/1.0 302 Found"))
+        #expect(blocksQuery("x\r\n\r\n<!doctype html><p>x"))
+        #expect(judge(defaultTester, "GET", "/", headers: [("X-Note", "a%0A%0A%3Cscript%3E")]).blocked)
+        #expect(blocksQuery("x\u{560D}\u{560A}Location: //evil.example"))
+        // Body text has paragraphs and Chinese text has these characters.
+        #expect(!blocksJSON("Dear team,\n\n<p>see below</p>"))
+        #expect(!blocksQuery("\u{560A}\u{560D} 文字"))
+        #expect(!blocksQuery("http/2 is faster\nthan http/1"))
+    }
+
     @Test("LDAP: a filter closed and joined to a new one by & or |", arguments: ["*)&(objectClass=*", "x)|(uid=*", "a)&(cn=admin)("])
     func ldapJoin(_ payload: String) {
         #expect(missedPlaces(payload).isEmpty, "\(payload) missed in \(missedPlaces(payload))")

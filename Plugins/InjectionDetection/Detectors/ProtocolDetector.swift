@@ -7,6 +7,7 @@ enum ProtocolDetector {
     static let lineBreakInName = Rule("protocol.crlf-name", .protocol, .critical, "CR/LF in a parameter name or the path")
     static let parameterInjection = Rule("protocol.parameter-injection", .protocol, .critical, "CR/LF then name= in a query value")
     static let mailCommand = Rule("protocol.mail-command", .protocol, .critical, "CR/LF followed by an SMTP, IMAP or POP3 command")
+    static let responseSplit = Rule("protocol.response-split", .protocol, .critical, "CR/LF then a status line, or a blank line then markup (response splitting)")
     static let arrayName = Rule("protocol.array-name", .protocol, .critical, "parameter name with text after an array index (a[1]b), cut differently by parsers")
     static let legacyCookie = Rule("protocol.legacy-cookie", .protocol, .critical, "RFC 2109 cookie attribute ($Version, $Path) that old and new parsers read differently")
     static let range = Rule("protocol.range", .protocol, .critical, "Range header that is not a byte range, or with many ranges (Apache Killer)")
@@ -42,6 +43,25 @@ enum ProtocolDetector {
                 // A line must end in LF for any HTTP parser to start a new one (`\n\rName:` starts none).
                 let lineStart = s[k - 1] == 0x0A
                 afterBreak(s, k, headers: lineStart && (carriageReturn || ctx.source != .body), parameters: ctx.source != .body, &report)
+                // Outside a body's text: `HTTP/1.1 200` starts a second response; an empty line then
+                // markup is a response body after the headers.
+                if lineStart && ctx.source != .body {
+                    let blankLine = k - i >= 2 && (ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i..<k]), "\n\n") != nil
+                                                   || ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i..<k]), "\n\r\n") != nil)
+                    if (ByteClass.hasPrefix(s, at: k, "http/") && k + 5 < n && ByteClass.isDigit(s[k + 5]))
+                        || (blankLine && k + 1 < n && s[k] == 0x3C && (ByteClass.isAlpha(s[k + 1]) || s[k + 1] == 0x21)) {
+                        report.add(responseSplit, s, i..<min(n, k + 30))
+                    }
+                }
+                i = k
+                continue
+            }
+            // `嘍嘊Set-Cookie:`: CJK characters whose low byte is CR or LF, which servers that keep
+            // only the low byte of each character turn into a line break.
+            if b >= 0xE3, b <= 0xEF, lowByteBreak(s, i) {
+                var k = i
+                while lowByteBreak(s, k) { k += 3 }
+                afterBreak(s, k, headers: true, parameters: false, &report)
                 i = k
                 continue
             }
@@ -94,6 +114,13 @@ enum ProtocolDetector {
             }
         }
         report.add(range, value, 0..<min(value.count, 60))
+    }
+
+    /// A three-byte character from U+3000 up whose code point ends in 0x0A or 0x0D.
+    private static func lowByteBreak(_ s: UnsafeRawBufferPointer, _ i: Int) -> Bool {
+        guard i + 2 < s.count, s[i] >= 0xE3, s[i] <= 0xEF, s[i + 1] & 0xC0 == 0x80 else { return false }
+        let last = s[i + 2]
+        return last & 0xC0 == 0x80 && (last & 0x3F == 0x0A || last & 0x3F == 0x0D) && s[i + 1] & 0x03 == 0
     }
 
     private static func afterBreak(_ s: UnsafeRawBufferPointer, _ start: Int, headers: Bool, parameters: Bool,

@@ -138,7 +138,7 @@ final class Inspector: @unchecked Sendable {
             ServerSideCodeDetector.scan(v, &report)
         }
         if d.contains(.ldap), has.has(B.closeParen) { LDAPDetector.scan(v, &report) }
-        if d.contains(.protocol) && !markup, has.has(B.lineBreak | B.upperH) { ProtocolDetector.scan(v, ctx, &report) }
+        if d.contains(.protocol) && !markup, has.has(B.lineBreak | B.upperH | B.nonASCII) { ProtocolDetector.scan(v, ctx, &report) }
         if d.contains(.nosql) && ctx.isName { NoSQLDetector.scanName(v, &report) }
         if d.contains(.protocol) && ctx.isName, has.has(B.bracket | B.dollar) { ProtocolDetector.scanName(v, ctx, &report) }
     }
