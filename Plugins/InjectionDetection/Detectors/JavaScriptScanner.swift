@@ -18,7 +18,8 @@ enum JavaScriptScanner {
                                                "queryselectorall", "getelementbyid", "getelementsbyname", "getelementsbytagname",
                                                "getelementsbyclassname", "forms", "scripts", "textcontent", "innertext",
                                                "outertext", "insertadjacenthtml", "defaultview", "implementation"])
-    /// Globals that, indexed by a computed name (`self[...]`), reach any function by a spelled-out name.
+    /// Globals that, indexed by a computed name (`self[...]`), reach any function by a spelled-out name
+    /// (a subset of ``globals``).
     private static let roots = KeywordTable(["window", "self", "top", "parent", "frames", "globalthis", "this", "document"])
 
     /// `path`: the value is a URL path, where a segment that is only a name (`/document.cookie`,
@@ -106,10 +107,11 @@ enum JavaScriptScanner {
             if !isMember, ByteClass.hasPrefix(s, at: name.lowerBound, "import"), name.count == 6, let end = importFrom(s, j) {
                 report.add(XSSDetector.jsImport, s, name.lowerBound..<end)
             }
-            if !calls, !isMember, sinks.lookup(s, name.lowerBound, name.upperBound) == 1, sinkAsValue(s, name, after: j) {
+            let sink = sinks.lookup(s, name.lowerBound, name.upperBound)
+            if !calls, !isMember, sink == 1, sinkAsValue(s, name, after: j) {
                 report.add(XSSDetector.jsSink, s, name.lowerBound..<min(n, j + 20))
             }
-            if let sink = sinks.lookup(s, name.lowerBound, name.upperBound), calls, !wholeSegment {
+            if let sink, calls, !wholeSegment {
                 switch sink {
                 case 1 where isMember || adjacentCall || s[j] == 0x60:
                     report.add(XSSDetector.jsSink, s, (previous?.lowerBound ?? name.lowerBound)..<min(n, j + 30))
@@ -129,7 +131,7 @@ enum JavaScriptScanner {
                 }
             }
             previousIsGlobal = globals.contains(s, name.lowerBound, name.upperBound)
-            previousIsRoot = !isMember && roots.contains(s, name.lowerBound, name.upperBound)
+            previousIsRoot = previousIsGlobal && !isMember && roots.contains(s, name.lowerBound, name.upperBound)
                 && (name.lowerBound == 0 || s[name.lowerBound - 1] != 0x2E)
             previous = name
             member = false

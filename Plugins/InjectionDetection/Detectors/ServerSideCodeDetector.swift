@@ -28,64 +28,96 @@ enum ServerSideCodeDetector {
     /// Receivers a reflective call is pointed at to reach the global scope.
     private static let receivers = KeywordTable(["this", "null", "undefined", "global", "globalthis", "process", "window", "self"])
 
+    /// Bytes where a shape starts: `_ c C m o w W` (at a word start), `. % : @`. A mask over
+    /// ASCII, so prose is skipped a byte at a time without a table lookup.
+    private static let starts: (UInt64, UInt64) = {
+        var low: UInt64 = 0, high: UInt64 = 0
+        for b in Array("_cCmowW.%:@".utf8) { if b < 64 { low |= 1 << UInt64(b) } else { high |= 1 << UInt64(b - 64) } }
+        return (low, high)
+    }()
+
     static func scan(_ s: UnsafeRawBufferPointer, _ report: inout Report) {
         let n = s.count
         guard n >= 6 else { return }
+        let (low, high) = starts
         var i = 0
         while i < n {
-            switch s[i] {
-            case 0x5F where ByteClass.hasPrefix(s, at: i, "__js_function"):
-                report.add(CodeDetector.node, s, i..<min(n, i + 40))
-            case 0x63, 0x43 where ByteClass.hasPrefix(s, at: i, "constructor"):
-                // `x.constructor.constructor`, `constructor["constructor"]`: the Function constructor;
-                // `{"constructor": {"prototype":`: every object's prototype.
-                var k = i + 11
-                while k < n && k - i < 24 && (s[k] == 0x2E || s[k] == 0x5B || s[k] == 0x5D || s[k] == 0x22 || s[k] == 0x27
-                                              || s[k] == 0x3A || s[k] == 0x7B || ByteClass.isSpace(s[k])) {
-                    k += 1
-                }
-                if k > i + 11, ByteClass.hasPrefix(s, at: k, "constructor") { report.add(CodeDetector.node, s, i..<min(n, k + 30)) }
-                if k > i + 11, ByteClass.hasPrefix(s, at: k, "prototype") { report.add(CodeDetector.prototype, s, i..<min(n, k + 30)) }
-            case 0x2E where ByteClass.hasPrefix(s, at: i, ".prototype") && builtinBefore(s, i):
-                // `Object.prototype.isAdmin = 1`: a property every object inherits.
-                var k = i + 10
-                if k < n, s[k] == 0x2E || s[k] == 0x5B {
-                    k += 1
-                    while k < n && (ByteClass.isWord(s[k]) || s[k] == 0x22 || s[k] == 0x27 || s[k] == 0x5D) { k += 1 }
-                    while k < n && ByteClass.isSpace(s[k]) { k += 1 }
-                    if k < n, s[k] == 0x3D, k + 1 == n || s[k + 1] != 0x3D { report.add(CodeDetector.prototype, s, i..<min(n, k + 20)) }
-                }
-            case 0x25 where i + 2 < n && s[i + 1] == 0x78 && (s[i + 2] == 0x28 || s[i + 2] == 0x7B || s[i + 2] == 0x5B)
-                    && (i == 0 || !ByteClass.isWord(s[i - 1])):
-                report.add(ruby, s, i..<min(n, i + 40))  // %x(id): Ruby's backticks
-            case 0x3A where i + 1 < n && ByteClass.isAlpha(s[i + 1]):
-                if i > 0 && s[i - 1] == 0x3A { rubyCall(s, separator: i, &report) } else { rubySend(s, colon: i, &report) }
-            case 0x6F where ByteClass.hasPrefix(s, at: i, "open(") && (i == 0 || !ByteClass.isWord(s[i - 1])):
-                pipeOpen(s, i + 5, &report)
-            case 0x6D where ByteClass.hasPrefix(s, at: i, "module.exports") && (i == 0 || !ByteClass.isWord(s[i - 1])):
-                // `module.exports =`, `module.exports.x =`: replacing what a module hands out.
-                var k = i + 14
-                if k < n && s[k] == 0x2E { k += 1; while k < n && ByteClass.isWord(s[k]) { k += 1 } }
-                while k < n && ByteClass.isSpace(s[k]) { k += 1 }
-                if k < n, s[k] == 0x3D, k + 1 == n || s[k + 1] != 0x3D { report.add(CodeDetector.node, s, i..<min(n, k + 30)) }
+            let b = s[i]
+            defer { i += 1 }
+            guard b < 64 ? (low >> UInt64(b)) & 1 != 0 : b < 128 && (high >> UInt64(b - 64)) & 1 != 0 else { continue }
+            let wordStart = i == 0 || !ByteClass.isWord(s[i - 1])
+            switch b {
+            case 0x5F:
+                if ByteClass.hasPrefix(s, at: i, "__js_function") { report.add(CodeDetector.node, s, i..<min(n, i + 40)) }
+            case 0x63, 0x43:
+                if ByteClass.hasPrefix(s, at: i, "constructor") { constructorChain(s, i, &report) }
             case 0x2E:
+                if ByteClass.hasPrefix(s, at: i, ".prototype") {
+                    if builtinBefore(s, i) { prototypeAssignment(s, i, &report) }
+                    continue
+                }
                 reflectiveCall(s, dot: i, &report)
                 rubyCall(s, separator: i, &report)
                 if ByteClass.hasPrefix(s, at: i - 6, "pickle.loads") || ByteClass.hasPrefix(s, at: i - 7, "marshal.loads")
                     || ByteClass.hasPrefix(s, at: i - 7, "cPickle.loads") {
                     report.add(CodeDetector.python, s, max(0, i - 7)..<min(n, i + 30))
                 }
-            case 0x77, 0x57 where ByteClass.hasPrefix(s, at: i, "while") && (i == 0 || !ByteClass.isWord(s[i - 1])):
-                negatedEmptyLoop(s, i + 5, &report)
-            case 0x40 where i + 1 < n && s[i + 1] == 0x7B:  // @{ [
+            case 0x25:  // %x(id): Ruby's backticks
+                if wordStart, i + 2 < n, s[i + 1] == 0x78, s[i + 2] == 0x28 || s[i + 2] == 0x7B || s[i + 2] == 0x5B {
+                    report.add(ruby, s, i..<min(n, i + 40))
+                }
+            case 0x3A:
+                guard i + 1 < n, ByteClass.isAlpha(s[i + 1]) else { continue }
+                if i > 0 && s[i - 1] == 0x3A { rubyCall(s, separator: i, &report) } else { rubySend(s, colon: i, &report) }
+            case 0x6F:
+                if wordStart, ByteClass.hasPrefix(s, at: i, "open(") { pipeOpen(s, i + 5, &report) }
+            case 0x6D:
+                if wordStart, ByteClass.hasPrefix(s, at: i, "module.exports") { exportsAssignment(s, i, &report) }
+            case 0x77, 0x57:
+                if wordStart, ByteClass.hasPrefix(s, at: i, "while") { negatedEmptyLoop(s, i + 5, &report) }
+            case 0x40:  // @{ [
+                guard i + 1 < n, s[i + 1] == 0x7B else { continue }
                 var k = i + 2
                 while k < n && ByteClass.isSpace(s[k]) { k += 1 }
                 if k < n, s[k] == 0x5B { report.add(CodeDetector.perl, s, i..<min(n, k + 40)) }
             default:
                 break
             }
-            i += 1
         }
+    }
+
+    /// `x.constructor.constructor`, `constructor["constructor"]`: the Function constructor;
+    /// `{"constructor": {"prototype":`: every object's prototype.
+    private static func constructorChain(_ s: UnsafeRawBufferPointer, _ i: Int, _ report: inout Report) {
+        let n = s.count
+        var k = i + 11
+        while k < n && k - i < 24 && (s[k] == 0x2E || s[k] == 0x5B || s[k] == 0x5D || s[k] == 0x22 || s[k] == 0x27
+                                      || s[k] == 0x3A || s[k] == 0x7B || ByteClass.isSpace(s[k])) {
+            k += 1
+        }
+        guard k > i + 11 else { return }
+        if ByteClass.hasPrefix(s, at: k, "constructor") { report.add(CodeDetector.node, s, i..<min(n, k + 30)) }
+        if ByteClass.hasPrefix(s, at: k, "prototype") { report.add(CodeDetector.prototype, s, i..<min(n, k + 30)) }
+    }
+
+    /// `Object.prototype.isAdmin = 1`: a property every object inherits.
+    private static func prototypeAssignment(_ s: UnsafeRawBufferPointer, _ dot: Int, _ report: inout Report) {
+        let n = s.count
+        var k = dot + 10
+        guard k < n, s[k] == 0x2E || s[k] == 0x5B else { return }
+        k += 1
+        while k < n && (ByteClass.isWord(s[k]) || s[k] == 0x22 || s[k] == 0x27 || s[k] == 0x5D) { k += 1 }
+        while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+        if k < n, s[k] == 0x3D, k + 1 == n || s[k + 1] != 0x3D { report.add(CodeDetector.prototype, s, dot..<min(n, k + 20)) }
+    }
+
+    /// `module.exports =`, `module.exports.x =`: replacing what a module hands out.
+    private static func exportsAssignment(_ s: UnsafeRawBufferPointer, _ i: Int, _ report: inout Report) {
+        let n = s.count
+        var k = i + 14
+        if k < n && s[k] == 0x2E { k += 1; while k < n && ByteClass.isWord(s[k]) { k += 1 } }
+        while k < n && ByteClass.isSpace(s[k]) { k += 1 }
+        if k < n, s[k] == 0x3D, k + 1 == n || s[k + 1] != 0x3D { report.add(CodeDetector.node, s, i..<min(n, k + 30)) }
     }
 
     private static let builtins = KeywordTable(["object", "array", "function", "string", "number", "boolean"])
