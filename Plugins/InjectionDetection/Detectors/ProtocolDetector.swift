@@ -10,7 +10,7 @@ enum ProtocolDetector {
     static let responseSplit = Rule("protocol.response-split", .protocol, .critical, "CR/LF then a status line, or a blank line then markup (response splitting)")
     static let arrayName = Rule("protocol.array-name", .protocol, .critical, "parameter name with text after an array index (a[1]b), cut differently by parsers")
     static let legacyCookie = Rule("protocol.legacy-cookie", .protocol, .critical, "RFC 2109 cookie attribute ($Version, $Path) that old and new parsers read differently")
-    static let range = Rule("protocol.range", .protocol, .critical, "Range header that is not a byte range, or with many ranges (Apache Killer)")
+    static let range = Rule("protocol.range", .protocol, .critical, "Range header without a unit, or with many ranges (Apache Killer)")
     static let contentType = Rule("protocol.content-type", .protocol, .critical, "Content-Type with a second media type in its parameters")
 
     private static let methods = KeywordTable(["get", "post", "put", "delete", "head", "options", "patch", "trace", "connect", "propfind"])
@@ -97,23 +97,24 @@ enum ProtocolDetector {
 
     private static let legacyCookieAttributes = KeywordTable(["version", "path", "domain", "port"])
 
-    /// `Range: bytes=0-99,200-`: the only unit HTTP defines, with a handful of ranges.
+    /// `Range: bytes=0-99,200-`: a unit, `=`, and a handful of ranges of digits. Other units
+    /// (`items=0-24`, some REST APIs) are the application's; a range with no unit, or the
+    /// hundreds of overlapping ranges that exhaust a server, are not requests a client makes.
     static func scanRange(_ value: UnsafeRawBufferPointer, _ report: inout Report) {
         var k = 0
         while k < value.count && value[k] == 0x20 { k += 1 }
+        let unit = k
+        while k < value.count && (ByteClass.isAlpha(value[k]) || value[k] == 0x2D) { k += 1 }
+        let unitEnd = k
+        while k < value.count && value[k] == 0x20 { k += 1 }
+        var valid = unitEnd > unit && k < value.count && value[k] == 0x3D
         var ranges = 1
-        if ByteClass.hasPrefix(value, at: k, "bytes") {
-            k += 5
-            while k < value.count && value[k] == 0x20 { k += 1 }
-            if k < value.count && value[k] == 0x3D {
-                var valid = true
-                for b in UnsafeRawBufferPointer(rebasing: value[(k + 1)...]) {
-                    if b == 0x2C { ranges += 1 } else if !ByteClass.isDigit(b) && b != 0x2D && b != 0x20 { valid = false }
-                }
-                if valid && ranges <= 16 { return }
+        if valid {
+            for b in UnsafeRawBufferPointer(rebasing: value[(k + 1)...]) {
+                if b == 0x2C { ranges += 1 } else if !ByteClass.isDigit(b) && b != 0x2D && b != 0x20 { valid = false }
             }
         }
-        report.add(range, value, 0..<min(value.count, 60))
+        if !valid || ranges > 16 { report.add(range, value, 0..<min(value.count, 60)) }
     }
 
     /// A three-byte character from U+3000 up whose code point ends in 0x0A or 0x0D.

@@ -271,7 +271,7 @@ enum RemoteInclusionDetector {
     static let includeWords = KeywordTable(["path", "file", "filename", "include", "inc", "require", "dir", "basedir",
                                             "directory", "folder", "template", "tpl", "module", "mod", "lib", "library",
                                             "root", "docroot", "conf", "config", "class", "theme", "skin", "plugin",
-                                            "load", "view", "layout", "script", "src", "source"])
+                                            "layout", "script", "src"])
 
     /// Any word of the field name (split at non-letters and lower-to-upper case changes) is an include word.
     private static func isIncludeName(_ name: UnsafeRawBufferPointer) -> Bool {

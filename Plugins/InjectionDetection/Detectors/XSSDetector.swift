@@ -315,11 +315,18 @@ enum XSSDetector {
         "oncopy", "onpaste", "oncut", "ondrag", "ondrop", "onselect", "onstart", "onfinish", "onplay", "onended",
     ])
 
-    /// `on` + letters: every event handler attribute (the list grows with each browser release).
+    /// English words that start with `on` and are no event (`symptom onset=`, `oncology=`).
+    private static let onWords = KeywordTable(["onset", "online", "onion", "onions", "only", "onto", "onward", "onwards", "onus",
+                                               "onboard", "onboarding", "onsite", "ongoing", "oncology", "oncologist", "oncologic",
+                                               "oncological", "onshore", "onstage", "ontology", "onyx", "onlooker", "onscreen",
+                                               "oneself", "onerous", "onlay", "onlays", "onychomycosis"])
+
+    /// `on` + letters: every event handler attribute (the list grows with each browser release),
+    /// except English words.
     private static func isHandlerName(_ s: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
         guard end - start >= 5, ByteClass.lower(s[start]) == 0x6F, ByteClass.lower(s[start + 1]) == 0x6E else { return false }
         for k in (start + 2)..<end where !ByteClass.isAlpha(s[k]) { return false }
-        return true
+        return !onWords.contains(s, start, end)
     }
 
     private static func attributeValue(_ s: UnsafeRawBufferPointer, _ nameStart: Int, _ nameEnd: Int,
