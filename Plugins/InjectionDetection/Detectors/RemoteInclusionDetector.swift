@@ -147,7 +147,8 @@ enum RemoteInclusionDetector {
         }
         while hostEnd < e && s[hostEnd] != 0x3A { hostEnd += 1 }
         guard hostEnd > a else { return }
-        if isInternalName(s, a, hostEnd) || isObfuscatedIP(s, a, hostEnd) || embedsInternalIP(s, a, hostEnd) {
+        // A link to `wiki.corp.local` in a note is prose; a value that is one is a target.
+        if isInternalName(s, a, hostEnd, suffixes: isValue) || isObfuscatedIP(s, a, hostEnd) || embedsInternalIP(s, a, hostEnd) {
             report.add(internalHost, s, start..<min(n, hostEnd + 10))
         } else if isInteractionHost(s, a, hostEnd) {
             report.add(interactionHost, s, start..<min(n, hostEnd + 10))
@@ -186,11 +187,12 @@ enum RemoteInclusionDetector {
         if isValue, end == n, ctx.source != .body || !ctx.host.isEmpty, end - 1 > a, s[end - 1] == 0x3F || s[end - 1] == 0x23 { report.add(suffixCut, s, start..<end) }
     }
 
-    /// `x.localhost`, `db.svc`, `host.docker.internal`, or one of ``internalNames``.
-    private static func isInternalName(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
+    /// One of ``internalNames``, or (with `suffixes`) `x.localhost`, `db.svc`, `host.docker.internal`.
+    private static func isInternalName(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int, suffixes: Bool = true) -> Bool {
         var end = e
         if end > a && s[end - 1] == 0x2E { end -= 1 }  // the root label's dot (`localhost.`)
         if internalNames.contains(s, a, end) { return true }
+        guard suffixes else { return false }
         var dot = end - 1
         while dot > a && s[dot] != 0x2E { dot -= 1 }
         return dot > a && internalSuffixes.contains(s, dot + 1, end)

@@ -54,8 +54,11 @@ enum XSSDetector {
         guard n >= 3 else { return }
         var lead = 0
         while lead < n && (ByteClass.isSpace(s[lead]) || s[lead] == 0x22 || s[lead] == 0x27) { lead += 1 }
+        // `-->` alone or before markup; an arrow leading a line of notes (`--> call back`) is prose.
         if ByteClass.hasPrefix(s, at: lead, "-->") || ByteClass.hasPrefix(s, at: lead, "--!>") {
-            report.add(commentBreak, s, lead..<min(n, lead + 20))
+            var k = lead + (s[lead + 2] == 0x21 ? 4 : 3)
+            while k < n && (ByteClass.isSpace(s[k]) || s[k] == 0x22 || s[k] == 0x27) { k += 1 }
+            if k == n || s[k] == 0x3C { report.add(commentBreak, s, lead..<min(n, lead + 20)) }
         }
         var i = 0
         var highBit = false
