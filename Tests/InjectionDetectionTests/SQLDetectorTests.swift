@@ -94,7 +94,7 @@ struct SQLDetectorTests {
         "Just in case when needed then call", "step 1 is not 2", "11!=11", "1 is not 1", "'1' not regexp '1'",
         "Code 'VK' = 'VK', given as 'Verkauf'", "'2021-03-04'", "\"5\"", "exec summary", "execute order 66 now", "2147483647",
         "Pay 4294967296 bytes later", "4294967295", "=====", "!!!", "###", "* * *", "***********", ":-)", ">:(", ";)", "[ ]", "{}", "''", "\"\"",
-        "\u{2019}\u{2019}", "${}", "-->", "!", #"{\"or\":1}"#, #"a \"quoted\" word"#, "use `select` here", "`code` and more",
+        "\u{2019}\u{2019}", "${}", "!", #"{\"or\":1}"#, #"a \"quoted\" word"#, "use `select` here", "`code` and more",
         "it's 5' or so", "Rock 'n' roll", "sad :(", "date :(", "ok; update me later", "; set @", "x'~email--", "`!1",
         "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMe--KKF2QT4fwpMeJf36POk6yJV_adQssw-5c",
         "SGVsbG9Xb3JsZFRoaXNJc0FCYXNlNjRFbmNvZGVkU3RyaW5n", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",

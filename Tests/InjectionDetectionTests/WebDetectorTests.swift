@@ -72,6 +72,13 @@ struct WebDetectorTests {
         #expect(judge(defaultTester, "GET", "/x/%22onmouseover=%22alert(document.cookie)").blocked)
     }
 
+    @Test("XSS: a value that is only a comment close is a probe (CRS 941181); an arrow leading prose is not")
+    func commentClose() {
+        #expect(blocksQuery("-->"))
+        #expect(blocksJSON(" --> "))
+        #expect(!blocksQuery("--> call back"))
+    }
+
     @Test("XSS: a handler after a slash at the end of base64 text passes, after a space it is blocked")
     func handlerAtEnd() {
         #expect(!blocksQuery("VGhhbmtzIGZvciB0aGUgd29yaw/onabc="))
