@@ -46,8 +46,10 @@ enum PathDetector {
         var separators = 0
         var evasive = false  // a parent step next to `\` or written `..;`: no relative web link looks so
         var i = 0
+        var hexPrefix = false  // a `0x` somewhere: the value may spell its dots and slashes in hex
         while i <= n {
             if i < n && s[i] == 0 { report.add(nul, s, max(0, i - 20)..<min(n, i + 20)) }
+            if i + 1 < n && s[i] == 0x30 && ByteClass.lower(s[i + 1]) == 0x78 { hexPrefix = true }
             // A space ends a path too (`dd if=/etc/passwd of=...`): the next word starts afresh.
             let space = i < n && (s[i] == 0x20 || s[i] == 0x09)
             if i == n || s[i] == 0x2F || s[i] == 0x5C || space {
@@ -71,7 +73,7 @@ enum PathDetector {
             }
             i += 1
         }
-        if ups >= 2 || (ups == 1 && evasive) || hexSpelledStep(s) {
+        if ups >= 2 || (ups == 1 && evasive) || (hexPrefix && hexSpelledStep(s)) {
             report.add(traversal, s, max(0, firstUp)..<min(n, max(0, firstUp) + 60))
         } else if ups == 1, separators > 0 {
             report.add(singleTraversal, s, firstUp..<min(n, firstUp + 60))
@@ -81,9 +83,8 @@ enum PathDetector {
     /// `0x2e0x2e0x2f`, `0x5c0x2e./`: dots and separators spelled as hex literals (some decoders
     /// and filters turn them into characters) making a parent step.
     private static func hexSpelledStep(_ s: UnsafeRawBufferPointer) -> Bool {
-        guard let first = ByteClass.find(s, "0x") else { return false }
         var dots = 0, hex = false, separatorBefore = false
-        var i = first
+        var i = 0
         while i < s.count {
             var isDot = false, isSeparator = false, width = 1
             let b = s[i]
