@@ -145,7 +145,8 @@ struct WebDetectorTests {
     @Test("traversal: backslash and ..; steps, hex-spelled steps, history files, passwd backups, SAM", arguments: [
         "..\\windows\\x", "..;/admin", "0x2e0x2e/x", "0x2e0x2e/0x2e0x2e/x", "0x5c0x2e./", "/etc/shadow-", "../.python_history",
         "c:\\windows\\repair\\sam", "/etc/gshadow", "x/..;/y", ".claude/settings.json", "WEB-INF/web.xml",
-        "/etc/ssl/private/server.key", "..∕..∕etc∕passwd", "/boot/grub/grub.cfg", "x/.bash_profile",
+        "/etc/ssl/private/server.key", "..∕..∕etc∕passwd", "/boot/grub/grub.cfg", "x/.bash_profile", "/etc/pam.d/sshd",
+        "cat /etc/environment", "/var/log/auth.log", "C:\\autoexec.bat", "f=/root/notes.txt",
     ])
     func traversalTruePositives(_ payload: String) {
         #expect(missedPlaces(payload).isEmpty, "\(payload) missed in \(missedPlaces(payload)) -> \(rules(inValue: payload))")
@@ -154,10 +155,18 @@ struct WebDetectorTests {
     @Test("traversal near-misses pass", arguments: [
         "../index.html", "C:\\Windows\\System32\\notes.txt", "0x2e is the hex code of a dot", "config/security",
         "history of the file", "shadow-boxing", "wait... then go", "a;b;c", "version 1.2.3-beta",
-        "the key.pem format", "see docs/keys.md", "meta-information",
+        "the key.pem format", "see docs/keys.md", "meta-information", "apples/oranges/etc/more", "/etc", "see etc/x",
+        "https://example.com/etc/x", "var/log is relative", "/api/var/log/today",
     ])
     func traversalFalsePositives(_ text: String) {
         #expect(!blockedAnywhere(text), "\(text) -> \(rules(inValue: text))")
+    }
+
+    @Test("absolute system paths: /etc in any value or URL path; /root and /boot only in values (routes may be named so)")
+    func systemRoots() {
+        #expect(judge(defaultTester, "GET", "/etc/nginx/nginx.conf").blocked)
+        #expect(!judge(defaultTester, "GET", "/root/index.html").blocked)
+        #expect(!judge(defaultTester, "GET", "/sys/health").blocked)
     }
 
     @Test("traversal: a file name climbing with a backslash in a multipart upload")

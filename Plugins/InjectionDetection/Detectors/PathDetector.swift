@@ -24,7 +24,7 @@ enum PathDetector {
         (".bash_profile", 1), (".bash_logout", 1), (".zshrc", 1), (".claude", 1), (".cursor", 1), (".windsurf", 1),
         (".codeium", 1), (".continue", 1), (".aider", 1), (".codex", 1), (".gemini", 1), (".cline", 1), (".clinerules", 1),
         (".roo", 1), (".copilot", 1), ("web-inf", 1), ("meta-inf", 1), ("sshd_config", 1), ("ssh_config", 1),
-        ("serviceaccount", 1), ("kubeconfig", 1), ("grub.cfg", 2), ("grub.conf", 2),
+        ("serviceaccount", 1), ("kubeconfig", 1), ("autoexec.bat", 1), ("config.sys", 1), ("inetpub", 1), ("grub.cfg", 2), ("grub.conf", 2),
         ("subuid", 2), ("subgid", 2), ("gshadow", 2), ("ld.so.preload", 2), ("machine-id", 2),
         ("passwd", 2), ("shadow", 2), ("group", 2), ("hosts", 2), ("issue", 2), ("motd", 2), ("crontab", 2), ("sudoers", 2),
         ("fstab", 2), ("environ", 2), ("cmdline", 2), ("self", 2), ("version", 2), ("mounts", 2), ("cpuinfo", 2),
@@ -34,6 +34,11 @@ enum PathDetector {
     /// Extensions of private keys, keystores and database files: secrets wherever they sit in a path.
     static let secretExtensions = KeywordTable(["key", "pem", "p12", "pfx", "jks", "keystore", "ppk", "kdbx", "ovpn", "myd", "ibd"])
     static let hiveParents = KeywordTable(["config", "repair"])
+    /// Top-level directories of a Unix system whose files are its configuration, state and
+    /// secrets (1: any entry; 2, `/var`: its log, mail, spool, state and web directories; 3: in
+    /// values only, as a URL path may name a route so).
+    static let systemRoots = KeywordTable([("etc", 1), ("var", 2), ("root", 3), ("boot", 3), ("sys", 3)])
+    static let varChildren = KeywordTable(["log", "mail", "spool", "lib", "backups", "www", "run", "opt"])
     static let backupExtensions = KeywordTable(["bak", "old", "orig", "swp", "swo", "save", "sql", "backup", "tmp", "dump", "sqlite", "db", "log"])
 
     static func scan(_ s: UnsafeRawBufferPointer, _ ctx: ValueContext, _ report: inout Report) {
@@ -47,6 +52,7 @@ enum PathDetector {
         var evasive = false  // a parent step next to `\` or written `..;`: no relative web link looks so
         var i = 0
         var hexPrefix = false  // a `0x` somewhere: the value may spell its dots and slashes in hex
+        var systemRoot: (range: Range<Int>, kind: UInt8)? = nil  // `/etc` at the start of an absolute path
         while i <= n {
             if i < n && s[i] == 0 { report.add(nul, s, max(0, i - 20)..<min(n, i + 20)) }
             if i + 1 < n && s[i] == 0x30 && ByteClass.lower(s[i + 1]) == 0x78 { hexPrefix = true }
@@ -66,6 +72,16 @@ enum PathDetector {
                 }
                 if !segment.isEmpty {
                     judgeSegment(s, segment, parent: parent, separated: separators > 0 || (i < n && !space), ctx, &report)
+                    // `/etc/anything`, `/var/log/x`: an absolute path into the system's own files.
+                    if let root = systemRoot {
+                        if root.kind == 1 || root.kind == 3 || varChildren.contains(s, segment.lowerBound, segment.upperBound) {
+                            report.add(sensitiveFile, s, root.range.lowerBound..<segment.upperBound)
+                        }
+                        systemRoot = nil
+                    } else if slashBefore, i < n, !space, segmentStart == 1 || !isPathByte(s[segmentStart - 2]),
+                              let kind = systemRoots.lookup(s, segment.lowerBound, segment.upperBound), kind != 3 || ctx.source != .path {
+                        systemRoot = (segment, kind)
+                    }
                     parent = space ? nil : segment
                 }
                 if i < n && !space { separators += 1 }
@@ -106,6 +122,11 @@ enum PathDetector {
             i += width
         }
         return hex && dots >= 2 && dots <= 3 && separatorBefore
+    }
+
+    /// Bytes of a path or host name: a separator after one is inside a path, not its root.
+    @inline(__always) private static func isPathByte(_ b: UInt8) -> Bool {
+        ByteClass.isAlnum(b) || b == 0x2E || b == 0x2D || b == 0x5F || b == 0x7E || b == 0x3A || b == 0x2F || b == 0x5C || b >= 0x80
     }
 
     /// `..`, `...`, `..;` and `.. ` count as parent steps (servers strip the rest).
