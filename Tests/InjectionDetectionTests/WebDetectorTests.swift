@@ -167,6 +167,11 @@ struct WebDetectorTests {
         #expect(judge(defaultTester, "GET", "/etc/nginx/nginx.conf").blocked)
         #expect(!judge(defaultTester, "GET", "/root/index.html").blocked)
         #expect(!judge(defaultTester, "GET", "/sys/health").blocked)
+        // Build and agent files in a web root are leaks; a note about them is not.
+        #expect(judge(defaultTester, "GET", "/composer.lock").blocked)
+        #expect(judge(defaultTester, "GET", "/app/CLAUDE.md").blocked)
+        #expect(!blocksQuery("see CLAUDE.md and composer.json"))
+        #expect(!judge(defaultTester, "GET", "/docs/README.md").blocked)
     }
 
     @Test("traversal: a file name climbing with a backslash in a multipart upload")

@@ -10,7 +10,9 @@ enum PathDetector {
     static let nul = Rule("lfi.nul-byte", .lfi, .high, "NUL byte (truncates file names in C-based backends)")
 
     /// 1: a file or directory that is sensitive on its own; 2: sensitive under `/etc`, `/proc`
-    /// and the like (see ``sensitiveParents``); 3: the Windows account database (`sam`), under `config` or `repair`.
+    /// and the like (see ``sensitiveParents``); 3: the Windows account database (`sam`), under `config` or `repair`;
+    /// 4: build, deployment and AI-agent files a web root should never serve, in the URL path only
+    /// (a value may talk about them).
     static let names = KeywordTable([
         (".git", 1), (".svn", 1), (".hg", 1), (".bzr", 1), (".env", 1), (".htaccess", 1), (".htpasswd", 1), (".ssh", 1),
         (".aws", 1), (".docker", 1), (".kube", 1), (".bash_history", 1), (".zsh_history", 1), (".bashrc", 1), (".profile", 1),
@@ -24,7 +26,10 @@ enum PathDetector {
         (".bash_profile", 1), (".bash_logout", 1), (".zshrc", 1), (".claude", 1), (".cursor", 1), (".windsurf", 1),
         (".codeium", 1), (".continue", 1), (".aider", 1), (".codex", 1), (".gemini", 1), (".cline", 1), (".clinerules", 1),
         (".roo", 1), (".copilot", 1), ("web-inf", 1), ("meta-inf", 1), ("sshd_config", 1), ("ssh_config", 1),
-        ("serviceaccount", 1), ("kubeconfig", 1), ("autoexec.bat", 1), ("config.sys", 1), ("inetpub", 1), ("grub.cfg", 2), ("grub.conf", 2),
+        ("serviceaccount", 1), ("kubeconfig", 1), ("autoexec.bat", 1), ("config.sys", 1), ("inetpub", 1),
+        ("composer.json", 4), ("composer.lock", 4), ("dockerfile", 4), ("docker-compose.yml", 4), ("docker-compose.yaml", 4),
+        ("claude.md", 4), ("claude.local.md", 4), ("agents.md", 4), ("gemini.md", 4), ("copilot-instructions.md", 4),
+        ("phpinfo.php", 4), ("server-status", 4), ("server-info", 4), ("grub.cfg", 2), ("grub.conf", 2),
         ("subuid", 2), ("subgid", 2), ("gshadow", 2), ("ld.so.preload", 2), ("machine-id", 2),
         ("passwd", 2), ("shadow", 2), ("group", 2), ("hosts", 2), ("issue", 2), ("motd", 2), ("crontab", 2), ("sudoers", 2),
         ("fstab", 2), ("environ", 2), ("cmdline", 2), ("self", 2), ("version", 2), ("mounts", 2), ("cpuinfo", 2),
@@ -154,6 +159,8 @@ enum PathDetector {
         if let kind = names.lookup(s, segment.lowerBound, end) ?? (backup ? 2 : nil) {
             if kind == 3, let parent, hiveParents.contains(s, parent.lowerBound, parent.upperBound) {
                 report.add(sensitiveFile, s, parent.lowerBound..<end)
+            } else if kind == 4, ctx.source == .path {
+                report.add(sensitiveFile, s, segment.lowerBound..<end)
             } else if kind == 1 && (separated || s[segment.lowerBound] == 0x2E || ctx.source == .path || ByteClass.contains(UnsafeRawBufferPointer(rebasing: s[segment]), 0x2E)) {
                 report.add(sensitiveFile, s, (parent?.lowerBound ?? segment.lowerBound)..<end)
             } else if kind == 2, let parent, sensitiveParents.contains(s, parent.lowerBound, parent.upperBound) {
