@@ -15,9 +15,6 @@ enum CharacterAnomaly {
     static func scan(_ s: UnsafeRawBufferPointer, inCookie: Bool, _ report: inout Report) {
         guard s.count >= 2, s.count <= 256 else { return }
         if inCookie { cookieRun(s, &report) }
-        // A password may be any characters (`!@#$%^&*()` is a keyboard walk people use): judged
-        // by the other rules only, or a patient could not log in.
-        if isCredential(report.fieldName) { return }
         var specials = 0
         var kinds: UInt32 = 0
         var run = 0, longest = 0
@@ -48,6 +45,9 @@ enum CharacterAnomaly {
             last = kind
         }
         guard specials >= 2, kinds.nonzeroBitCount >= 2 || longest >= longRun, !isData(s) else { return }
+        // A password may be any characters (`!@#$%^&*()` is a keyboard walk people use): judged
+        // by the other rules only, or a patient could not log in.
+        if isCredential(report.fieldName) { return }
         report.add(rule, s, 0..<s.count)
     }
 

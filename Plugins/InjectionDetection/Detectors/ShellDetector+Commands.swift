@@ -72,4 +72,14 @@ extension ShellDetector {
     /// Tool families whose every member is a command (`ansible-playbook`, `chef-client`, `Invoke-Item`).
     static let families: [StaticString] = ["ansible", "chef-", "invoke-", "ssh-", "python", "perl", "php", "ruby", "node",
                                            "aa-", "git-", "apt-", "kube", "docker-", "pg_", "mysql"]
+
+    /// Bit n set when some family starts with the letter `a` + n: most words are ruled out
+    /// without comparing them with every family.
+    private static let familyInitials: UInt32 = families.reduce(0) { $0 | 1 << UInt32($1.utf8Start[0] - 0x61) }
+
+    @inline(__always)
+    static func mayStartFamily(_ b: UInt8) -> Bool {
+        let letter = ByteClass.lower(b) &- 0x61
+        return letter < 26 && familyInitials & (1 << UInt32(letter)) != 0
+    }
 }

@@ -304,7 +304,7 @@ enum ShellDetector {
             if kindFound == nil, dash > nameStart, dash < nameEnd, commands.lookup(full, nameStart, dash) == 1 {
                 kindFound = 1
             }
-            if kindFound == nil, families.contains(where: { family in
+            if kindFound == nil, ShellDetector.mayStartFamily(full[nameStart]), families.contains(where: { family in
                 // `python3`, `ansible-playbook`: the family name then a digit, `-`, `.` or nothing; never `Perlak`.
                 let end = nameStart + family.utf8CodeUnitCount
                 return ByteClass.hasPrefix(full, at: nameStart, family)
