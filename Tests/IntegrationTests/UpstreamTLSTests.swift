@@ -41,6 +41,36 @@ struct UpstreamTLS {
         }
     }
 
+    @Test("new connections resume the target's TLS session: one full handshake, then abbreviated ones")
+    func sessionResumption() throws {
+        let pki = try TestPKI.generate()
+        defer { pki.remove() }
+        let upstream = try UpstreamServer.start(name: "https", tls: .init(cert: pki.ec.cert, key: pki.ec.key))
+        defer { upstream.stop() }
+        // max_idle: 0 closes every upstream connection after its exchange: each request connects anew.
+        let gw = try YAMLGateway("""
+            workers: 1
+            listeners: [{ name: web, address: "127.0.0.1:{PORT}" }]
+            admin: { address: "127.0.0.1:{PORT2}" }
+            upstreams:
+              app: { targets: ["\(upstream.address)"], max_idle: 0, tls: { ca: "\(pki.caCert)", server_name: ec.test } }
+            routes: [{ name: all, match: { path_prefix: / }, upstream: app }]
+            """, waitForPort2: true)
+        defer { gw.stop() }
+        var seen: [(Int, Bool?)] = []
+        for i in 0..<4 {
+            let r = try oneRequest(port: gw.port, "GET", "/echo?n=\(i)")
+            #expect(r.status == 200, "\(r)\n\(gw.diagnostics)")
+            let echo = try r.json(EchoResult.self)
+            seen.append((echo.conn_id, echo.tls_session_reused))
+        }
+        #expect(Set(seen.map(\.0)).count == 4, "a new upstream connection per request: \(seen)")
+        #expect(seen.map(\.1) == [false, true, true, true], "\(seen)")
+        let metrics = parseMetrics(try adminGet(port: gw.port2, "/metrics").bodyText)
+        #expect(metrics[#"gateway_upstream_tls_handshakes_total{resumed="true"}"#] == 3, "\(metrics)")
+        #expect(metrics[#"gateway_upstream_tls_handshakes_total{resumed="false"}"#] == 1)
+    }
+
     @Test("a certificate from another CA is refused: 502 and an upstream-failure event")
     func wrongCA() throws {
         try withHTTPSUpstream({ "{ ca: \"\($0.selfSigned.cert)\", server_name: ec.test }" }) { gw, upstream, _ in

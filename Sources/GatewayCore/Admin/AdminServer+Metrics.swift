@@ -89,6 +89,9 @@ extension AdminServer {
         text.sample("gateway_tls_handshakes_total", [:], sample.tlsHandshakes)
         text.family("gateway_tls_handshake_failures_total", "counter", "TLS handshakes that failed.")
         text.sample("gateway_tls_handshake_failures_total", [:], sample.tlsHandshakeFailures)
+        text.family("gateway_upstream_tls_handshakes_total", "counter", "TLS handshakes with upstreams, by whether a session was resumed.")
+        text.sample("gateway_upstream_tls_handshakes_total", ["resumed": "true"], sample.upstreamTLSResumed)
+        text.sample("gateway_upstream_tls_handshakes_total", ["resumed": "false"], sample.upstreamTLSHandshakes - sample.upstreamTLSResumed)
 
         if let redis = sample.redis {
             text.family("gateway_redis_calls_total", "counter", "Calls to Redis on the request path (rate limits), by result.")

@@ -41,6 +41,8 @@ final class WorkerMetrics {
     private(set) var upstreamCounters: [Int] = []
     var tlsHandshakes = 0
     var tlsHandshakeFailures = 0
+    var upstreamTLSHandshakes = 0
+    var upstreamTLSResumed = 0
 
     func routeSlot(_ name: String) -> Int {
         if let slot = routeNames.firstIndex(of: name), slot > 0 { return slot }
@@ -90,6 +92,8 @@ final class WorkerMetrics {
         sample.latencySumMicros = latencySumMicros
         sample.tlsHandshakes = tlsHandshakes
         sample.tlsHandshakeFailures = tlsHandshakeFailures
+        sample.upstreamTLSHandshakes = upstreamTLSHandshakes
+        sample.upstreamTLSResumed = upstreamTLSResumed
         sample.downstreamConnections = downstreamConnections
         sample.upstreamConnections = upstreamConnections
         return sample
@@ -107,6 +111,8 @@ struct MetricsSample: Sendable {
     var latencySumMicros: Int64 = 0
     var tlsHandshakes = 0
     var tlsHandshakeFailures = 0
+    var upstreamTLSHandshakes = 0
+    var upstreamTLSResumed = 0
     var downstreamConnections = 0
     var upstreamConnections = 0
     /// The workers' Redis clients (nil without `redis:`), and how many have their breaker open.
@@ -120,6 +126,8 @@ struct MetricsSample: Sendable {
         latencySumMicros += other.latencySumMicros
         tlsHandshakes += other.tlsHandshakes
         tlsHandshakeFailures += other.tlsHandshakeFailures
+        upstreamTLSHandshakes += other.upstreamTLSHandshakes
+        upstreamTLSResumed += other.upstreamTLSResumed
         downstreamConnections += other.downstreamConnections
         upstreamConnections += other.upstreamConnections
         if let theirs = other.redis { redis = (redis ?? RedisClient.Stats()) + theirs }

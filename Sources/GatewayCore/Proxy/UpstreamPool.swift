@@ -19,6 +19,8 @@ final class UpstreamPool {
     private var checker: UpstreamHealthChecker?
     /// A reload replaced this pool: connections coming back close instead of idling.
     private(set) var isRetired = false
+    /// The targets' last TLS sessions, resumed by new connections.
+    let tlsSessions: UpstreamTLSSessions
 
     /// The pool for upstream `index` of `runtime`, with fresh health state; active checks start at once.
     init(worker: Worker, runtime: RuntimeConfig, index: Int) {
@@ -28,6 +30,7 @@ final class UpstreamPool {
         self.index = index
         healthReports = runtime.upstreamHealth
         idle = Array(repeating: [], count: upstream.targets.count)
+        tlsSessions = UpstreamTLSSessions(targets: upstream.targets.count)
         balancer = UpstreamBalancer(weights: upstream.targets.map(\.weight), leastConnections: upstream.balance == .leastConnections)
         let timeouts = runtime.configuration.timeouts
         health = TargetHealth(targets: upstream.targets.count, config: upstream.health,
@@ -44,6 +47,7 @@ final class UpstreamPool {
         upstream = runtime.upstreams[index]
         self.index = index
         healthReports = runtime.upstreamHealth
+        tlsSessions.removeAll()
         for target in health.states.indices where health.states[target].isOut {
             healthReports.report(upstream: index, target: target, isUp: false)
         }
@@ -120,6 +124,7 @@ final class UpstreamPool {
         let base = worker.loop.base
         guard let tls = upstream.tls else { return bufferevent_socket_new(base, -1, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)) }
         guard let ssl = tls.makeSSL(host: upstream.targets[target].host) else { return nil }
+        tlsSessions.offer(to: ssl, target: target)
         guard let bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
                                                        Int32(BEV_OPT_CLOSE_ON_FREE.rawValue | BEV_OPT_DEFER_CALLBACKS.rawValue))
         else {
@@ -216,6 +221,8 @@ final class UpstreamConnection {
         self.isTLS = isTLS
         let me = Unmanaged.passRetained(self).toOpaque()
         bufferevent_setcb(bev, upstreamRead, upstreamWrite, upstreamEvent, me)
+        // For the new-session callback; the SSL is freed with the bufferevent, before this object.
+        if isTLS { _ = SSL_set_ex_data(bufferevent_openssl_get_ssl(bev), upstreamConnectionExIndex, me) }
     }
 
     private var timeouts: (read: Duration?, write: Duration?) = (nil, nil)
@@ -264,7 +271,11 @@ final class UpstreamConnection {
     /// The connect (and TLS handshake) completed: plain connections move reading to their own event.
     fileprivate func connected() {
         isConnected = true
-        guard !isTLS else { return }
+        guard !isTLS else {
+            pool.worker.metrics.upstreamTLSHandshakes += 1
+            if SSL_session_reused(bufferevent_openssl_get_ssl(bev)) == 1 { pool.worker.metrics.upstreamTLSResumed += 1 }
+            return
+        }
         bufferevent_disable(bev, Int16(EV_READ))
         evbuffer_unfreeze(input, 0)  // a bufferevent keeps its input's end frozen but while it reads
         readEvent = event_new(pool.worker.loop.base, bufferevent_getfd(bev), Int16(EV_READ | EV_PERSIST),
@@ -344,6 +355,11 @@ final class UpstreamConnection {
         closed = true
         detach()
         if let readEvent { event_free(readEvent) }
+        // Freed without both shutdown flags, OpenSSL marks the session not resumable (like nginx,
+        // close quietly: the session's keys came from a verified handshake either way).
+        if isTLS && isConnected {
+            SSL_set_shutdown(bufferevent_openssl_get_ssl(bev), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN)
+        }
         bufferevent_free(bev)
         Unmanaged.passUnretained(self).release()
     }

@@ -35,6 +35,7 @@ final class UpstreamTLSContext: @unchecked Sendable, Equatable {
         // The bufferevent retries a partial SSL_write from wherever its buffer then is.
         _ = gw_ssl_ctx_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
         _ = gw_ssl_ctx_offer_alpn_http11(ctx)
+        UpstreamTLSContext.enableSessionReuse(ctx)
         let loaded = if let ca = config.caPath {
             SSL_CTX_load_verify_locations(ctx, ca, nil) == 1
         } else {

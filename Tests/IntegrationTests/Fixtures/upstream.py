@@ -12,6 +12,7 @@ It binds, then writes the chosen port to PATH (atomically) once it accepts conne
 Endpoints (any method unless noted; HEAD gives the GET headers without a body):
   /echo                 JSON: method, target, version, headers as received (ordered
                         [name, value] pairs), body_length, body_sha256, conn_id, conn_requests,
+                        (over TLS) tls_session_reused,
                         peer, server
   /bytes?n=N            N bytes of the test pattern (byte i = i % 251), Content-Length
   /chunked?n=N&chunk=K  the same bytes, Transfer-Encoding: chunked (K bytes per chunk)
@@ -425,6 +426,8 @@ class Connection:
                        "body_length": length, "body_sha256": h.hexdigest(),
                        "conn_id": self.conn_id, "conn_requests": self.served,
                        "peer": "%s:%d" % (self.peer[0], self.peer[1])}
+                if hasattr(self.sock, "session_reused"):
+                    obj["tls_session_reused"] = self.sock.session_reused
                 keep_alive = self.json_response(200, obj, keep_alive, head_only)
             elif path == "/upload":
                 obj = {"server": self.server_name, "length": length, "sha256": h.hexdigest(),

@@ -33,6 +33,8 @@ struct EchoResult: Decodable {
     let conn_id: Int
     let conn_requests: Int
     let peer: String
+    /// Over TLS: the connection resumed an earlier session.
+    let tls_session_reused: Bool?
 
     /// All values of a header as received (case-insensitive name), in order.
     func values(_ name: String) -> [String] {
