@@ -55,8 +55,23 @@ struct FuzzTests {
         }
     }
 
+    @Test("JSON with text after its root, or cut short, is judged, never a crash", arguments: [
+        #"{}"x""#, #"{"a":1,}"x""#, #"[{},"x"]"#, #"{a,b},x""#, #"[]]"#, #"{"q":"' union select password from users-- aaaa"#,
+    ])
+    func brokenJSON(_ body: String) {
+        for type in ["application/json", "text/plain"] {
+            let inspector = Inspector(report: Report(exclusions: [], route: nil), detectors: .all)
+            Array(body.utf8).withUnsafeBytes { b in Array(type.utf8).withUnsafeBytes { inspector.inspectBody(b, contentType: $0) } }
+            if body.contains("union") { #expect(inspector.report.score >= 5, "a string cut short is still judged (\(type))") }
+        }
+    }
+
+    /// Inputs that once made one scan restart at every position, or recurse once per word
+    /// (`env env env ...` overflowed the stack). Their time is measured by bench/injection-worst.py;
+    /// here they must simply complete, and only linear work reaches the detectors.
     @Test("work is linear in the input size, for random and for pathological inputs", arguments: [
         "random", "'", "<", "%25", "&#", "$(", "/..", "{{", "(", "\\u00", "; cat ", "<a onx=", "union select ",
+        "env ", "nohup ", ")", "http:1.2.3.4/", "http:", "=/", "`id+x", "// (\n", "f;", "unix:", "http://a/",
     ])
     func linearWork(_ unit: String) {
         var rng = SplitMix(state: 42)

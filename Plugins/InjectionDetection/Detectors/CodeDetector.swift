@@ -48,10 +48,10 @@ enum CodeDetector {
             entries.append((String(w), 1))
         }
         for w in ("strip_tags gethostbyname gethostbynamel gethostbyaddr chr ord hex2bin bin2hex strrev str_replace "
-                  + "substr strtolower strtoupper ucfirst implode explode join sprintf vsprintf printf print_r "
+                  + "substr strtolower strtoupper ucfirst implode explode join sprintf vsprintf printf "
                   + "htmlspecialchars_decode html_entity_decode urldecode rawurldecode stripslashes addslashes "
                   + "md5 sha1 crc32 hash crypt uniqid rand mt_rand random_bytes openssl_decrypt mcrypt_decrypt "
-                  + "zlib_decode gzopen bzopen bzdecompress lzf_decompress json_decode json_encode is_callable "
+                  + "gzopen bzopen bzdecompress lzf_decompress json_decode json_encode is_callable "
                   + "function_exists method_exists class_exists get_class constant define defined compact "
                   + "array_merge in_array array_key_exists strlen count sizeof header setcookie session_start "
                   + "ob_get_contents ob_get_clean ob_end_clean debug_zval_dump zend_version phpversion php_sapi_name "
@@ -83,8 +83,6 @@ enum CodeDetector {
                 report.add(phpTag, s, i..<min(n, i + 40))
             case 0x24:  // $
                 dollar(s, i, &report)
-            case 0x40 where i + 2 < n && s[i + 1] == 0x7B && s[i + 2] == 0x5B:  // @{[ ... ]}
-                report.add(perl, s, i..<min(n, i + 40))
             case 0x3C where i + 1 < n && s[i + 1] == 0x25:  // <% ERB, JSP, ASP
                 if i + 2 < n, s[i + 2] == 0x3D || s[i + 2] == 0x20 || s[i + 2] == 0x40 || s[i + 2] == 0x21,
                    let close = ByteClass.find(UnsafeRawBufferPointer(rebasing: s[i..<min(n, i + 400)]), "%>"),
@@ -202,7 +200,11 @@ enum CodeDetector {
         var end = paren
         while end > 0 && ByteClass.isSpace(s[end - 1]) { end -= 1 }
         // Comments between the name and `(`: `exec /*x*/ (`, `symlink//c\n(`, `serialize#c\n(`.
-        while end > 1 {
+        // At most three: this runs at every `(`, and `// (\n` repeated must not walk back over
+        // all the lines before it each time.
+        var comments = 0
+        while end > 1 && comments < 3 {
+            comments += 1
             if s[end - 1] == 0x2F && s[end - 2] == 0x2A, let open = lastIndex(s, "/*", before: end - 2) {
                 end = open
             } else if let slash = lineCommentStart(s, before: end) {
@@ -455,7 +457,6 @@ enum CodeDetector {
         ("process.kill", node), ("process.exit", node), ("process[", node), ("process.spawn", node), ("global.process", node),
         ("require('", node), ("require[", node), ("console[", node), ("module.constructor", node),
         ("_$$nd_func$$_", node),
-        ("constructor.prototype", prototype), ("constructor[\"prototype\"]", prototype), ("constructor][prototype]", prototype),
         ("java.lang.runtime", java), ("java.lang.process", java), ("javax.script", java), ("processbuilder", java),
         ("os.system", python), ("os.popen", python), ("subprocess.", python), ("eval(compile(", python),
     ]

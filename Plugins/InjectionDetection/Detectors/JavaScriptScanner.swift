@@ -58,13 +58,16 @@ enum JavaScriptScanner {
                 name = start..<i
             } else if b == 0x5B, let (folded, close) = concatenatedName(s, i) {  // ["al"+"ert"]
                 // The name is built from pieces: judge the whole, then go on after the bracket.
-                let whole = withUnsafeBytes(of: folded.bytes) { UnsafeRawBufferPointer(rebasing: $0[0..<folded.count]) }
                 var j = close
                 while j < n && (ByteClass.isSpace(s[j]) || commentAt(s, j)) { j = skipComment(s, j) }
-                if j < n, s[j] == 0x28 || s[j] == 0x60, sinks.lookup(whole, 0, whole.count) == 1 {
-                    report.add(XSSDetector.jsSink, s, i..<min(n, j + 30))
-                } else if previousIsGlobal, targets.contains(whole, 0, whole.count) {
-                    report.add(XSSDetector.domAccess, s, i..<min(n, close + 10))
+                // The folded bytes are only valid inside the closure: judge them there.
+                withUnsafeBytes(of: folded.bytes) { bytes in
+                    let whole = UnsafeRawBufferPointer(rebasing: bytes[0..<folded.count])
+                    if j < n, s[j] == 0x28 || s[j] == 0x60, sinks.lookup(whole, 0, whole.count) == 1 {
+                        report.add(XSSDetector.jsSink, s, i..<min(n, j + 30))
+                    } else if previousIsGlobal, targets.contains(whole, 0, whole.count) {
+                        report.add(XSSDetector.domAccess, s, i..<min(n, close + 10))
+                    }
                 }
                 i = close
                 member = false

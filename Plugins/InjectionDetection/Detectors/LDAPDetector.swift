@@ -16,6 +16,9 @@ enum LDAPDetector {
                     // `)` with nothing open, then `(` + attribute/operator: a new filter component.
                     var k = i + 1
                     while k < n && (ByteClass.isSpace(s[k]) || s[k] == 0x29) { k += 1 }
+                    // The `)`s and spaces skipped lead to the same place: judged once (linear on `))))...`).
+                    let runEnd = k
+                    defer { i = runEnd - 1 }
                     // `x)&(cn=admin`: an operator joining the closed filter to a new one.
                     if k + 1 < n, s[k] == 0x26 || s[k] == 0x7C, s[k + 1] == 0x28 { k += 1 }
                     if k < n, s[k] == 0x28 {

@@ -13,7 +13,7 @@ enum NoSQLDetector {
     static let operators = KeywordTable(["$ne", "$eq", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$exists",
                                          "$where", "$or", "$and", "$not", "$nor", "$elemmatch", "$expr", "$function",
                                          "$accumulator", "$lookup", "$jsonschema", "$type", "$mod", "$all", "$size", "$text",
-                                         "$search", "$eval", "$options", "$where", "$ref", "$id", "$db"])
+                                         "$search", "$eval", "$options", "$ref", "$id", "$db"])
 
     /// `name` is a parameter name or a JSON key: every `$word` in it is checked.
     static func scanName(_ s: UnsafeRawBufferPointer, _ report: inout Report) {

@@ -17,7 +17,7 @@ enum PathDetector {
         (".git", 1), (".svn", 1), (".hg", 1), (".bzr", 1), (".env", 1), (".htaccess", 1), (".htpasswd", 1), (".ssh", 1),
         (".aws", 1), (".docker", 1), (".kube", 1), (".bash_history", 1), (".zsh_history", 1), (".bashrc", 1), (".profile", 1),
         (".npmrc", 1), (".pypirc", 1), (".netrc", 1), (".pgpass", 1), (".my.cnf", 1), (".ds_store", 1), (".idea", 1),
-        (".vscode", 1), (".aiignore", 1), (".cursorignore", 1), (".gitconfig", 1), (".git-credentials", 1), (".DS_Store", 1),
+        (".vscode", 1), (".aiignore", 1), (".cursorignore", 1), (".gitconfig", 1), (".git-credentials", 1),
         ("id_rsa", 1), ("id_dsa", 1), ("id_ecdsa", 1), ("id_ed25519", 1), ("authorized_keys", 1), ("known_hosts", 1),
         ("win.ini", 1), ("boot.ini", 1), ("system.ini", 1), ("web.config", 1), ("wp-config.php", 1), ("httpd.conf", 1),
         ("php.ini", 1), ("my.cnf", 1), ("my.ini", 1), ("nginx.conf", 1), ("apache2.conf", 1), ("sam", 3), (".history", 1),

@@ -63,9 +63,12 @@ enum RemoteInclusionDetector {
                 report.add(suffixCut, s, 0..<n)
             }
         }
+        // Where the value starts, spaces and quotes aside: a URL there is the whole parameter.
+        var lead = 0
+        while lead < n && (ByteClass.isSpace(s[lead]) || s[lead] == 0x22 || s[lead] == 0x27) { lead += 1 }
         var i = 0
         while i < n {
-            if s[i] == 0x3A { url(s, colon: i, ctx, &report) }
+            if s[i] == 0x3A { url(s, colon: i, lead: lead, ctx, &report) }
             i += 1
         }
     }
@@ -75,13 +78,13 @@ enum RemoteInclusionDetector {
         return true
     }
 
-    private static func url(_ s: UnsafeRawBufferPointer, colon: Int, _ ctx: ValueContext, _ report: inout Report) {
+    /// Scans after each colon are bounded (an authority, a host, a path suffix): a value of
+    /// `http:http:http:...` must stay linear.
+    private static func url(_ s: UnsafeRawBufferPointer, colon: Int, lead: Int, _ ctx: ValueContext, _ report: inout Report) {
         let n = s.count
         var start = colon
         while start > 0 && (ByteClass.isAlnum(s[start - 1]) || s[start - 1] == 0x2B || s[start - 1] == 0x2D) { start -= 1 }
         guard colon > start, ByteClass.isAlpha(s[start]) else { return }
-        var lead = 0
-        while lead < start && (ByteClass.isSpace(s[lead]) || s[lead] == 0x22 || s[lead] == 0x27) { lead += 1 }
         let isValue = lead == start  // the URL is where the value starts
         let slashes = colon + 2 < n && s[colon + 1] == 0x2F && s[colon + 2] == 0x2F
         let isHTTP = (colon - start == 4 && ByteClass.hasPrefix(s, at: start, "http")) || (colon - start == 5 && ByteClass.hasPrefix(s, at: start, "https"))
@@ -116,7 +119,7 @@ enum RemoteInclusionDetector {
         while a < n && (s[a] == 0x2F || s[a] == 0x5C) && a < colon + 3 { a += 1 }
         var e = a
         var at = -1
-        while e < n && s[e] != 0x2F && s[e] != 0x3F && s[e] != 0x23 && s[e] != 0x5C && !ByteClass.isSpace(s[e]) {
+        while e < n && e - a < 512 && s[e] != 0x2F && s[e] != 0x3F && s[e] != 0x23 && s[e] != 0x5C && !ByteClass.isSpace(s[e]) {
             if s[e] == 0x40 { at = e }
             e += 1
         }
@@ -141,7 +144,7 @@ enum RemoteInclusionDetector {
         }
         var hostEnd = a
         if hostEnd < n && s[hostEnd] == 0x5B {
-            while hostEnd < n && s[hostEnd] != 0x5D { hostEnd += 1 }
+            while hostEnd < n && hostEnd - a < 64 && s[hostEnd] != 0x5D { hostEnd += 1 }
             report.add(internalHost, s, start..<min(n, hostEnd + 1))  // IPv6 literal
             return
         }
@@ -155,7 +158,7 @@ enum RemoteInclusionDetector {
         } else if isDottedIP(s, a, hostEnd) {
             // A public IP serving a script (`http://1.2.3.4/x.php`, `.txt?`) is how payloads are fetched.
             var pathEnd = hostEnd
-            while pathEnd < n && !ByteClass.isSpace(s[pathEnd]) && s[pathEnd] != 0x3F { pathEnd += 1 }
+            while pathEnd < n && pathEnd - hostEnd < 256 && !ByteClass.isSpace(s[pathEnd]) && s[pathEnd] != 0x3F { pathEnd += 1 }
             let path = UnsafeRawBufferPointer(rebasing: s[hostEnd..<pathEnd])
             let payload = ByteClass.find(path, ".php") != nil || ByteClass.find(path, ".txt") != nil || ByteClass.find(path, ".sh") != nil
                 || ByteClass.find(path, ".pl") != nil || ByteClass.find(path, ".jsp") != nil || ByteClass.find(path, ".asp") != nil
@@ -182,9 +185,10 @@ enum RemoteInclusionDetector {
         // The value is the URL and ends right after `?` or `#`: the classic trick to neutralise
         // `.php` appended by an include (a URL ending a question in prose is not, nor a
         // document's link: a FHIR search URL may end in `?`).
+        guard isValue else { return }
         var end = e
         while end < n && !ByteClass.isSpace(s[end]) { end += 1 }
-        if isValue, end == n, ctx.source != .body || !ctx.host.isEmpty, end - 1 > a, s[end - 1] == 0x3F || s[end - 1] == 0x23 { report.add(suffixCut, s, start..<end) }
+        if end == n, ctx.source != .body || !ctx.host.isEmpty, end - 1 > a, s[end - 1] == 0x3F || s[end - 1] == 0x23 { report.add(suffixCut, s, start..<end) }
     }
 
     /// One of ``internalNames``, or (with `suffixes`) `x.localhost`, `db.svc`, `host.docker.internal`.
@@ -230,7 +234,7 @@ enum RemoteInclusionDetector {
     /// The `|` of `unix:/path|`, within a socket path's length.
     private static func firstPipe(_ s: UnsafeRawBufferPointer, after colon: Int) -> Int? {
         var k = colon + 1
-        while k < s.count && k - colon < 8192 && !ByteClass.isSpace(s[k]) {
+        while k < s.count && k - colon < 128 && !ByteClass.isSpace(s[k]) {
             if s[k] == 0x7C { return k }
             k += 1
         }
@@ -356,9 +360,15 @@ enum RemoteInclusionDetector {
     /// 127/8, 10/8, 169.254/16, 172.16/12, 192.168/16, 0/8, and the short forms (127.1).
     private static func isInternalIP(_ s: UnsafeRawBufferPointer, _ a: Int, _ e: Int) -> Bool {
         var first = 0, second = 0, k = a
-        while k < e && s[k] != 0x2E { first = first * 10 + Int(s[k] - 0x30); k += 1; if first > 999 { return false } }
+        while k < e && s[k] != 0x2E {
+            guard ByteClass.isDigit(s[k]) else { return false }
+            first = first * 10 + Int(s[k] &- 0x30); k += 1; if first > 999 { return false }
+        }
         k += 1
-        while k < e && s[k] != 0x2E { second = second * 10 + Int(s[k] - 0x30); k += 1; if second > 999 { return false } }
+        while k < e && s[k] != 0x2E {
+            guard ByteClass.isDigit(s[k]) else { return false }
+            second = second * 10 + Int(s[k] &- 0x30); k += 1; if second > 999 { return false }
+        }
         switch first {
         case 0, 10, 127: return true
         case 100: return (64...127).contains(second)  // carrier-grade NAT (Alibaba's metadata is 100.100.100.200)

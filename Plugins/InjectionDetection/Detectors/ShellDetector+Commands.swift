@@ -4,15 +4,12 @@ extension ShellDetector {
     /// 1: only a command; 2: also an English word (needs shell-like arguments); 3: Windows.
     static let commands: KeywordTable = {
         var entries: [(String, UInt8)] = []
-        for w in ("whoami uname ifconfig ipconfig netstat nslookup wget curl nc ncat netcat socat telnet ssh scp sftp tftp "
-                  + "bash sh zsh ksh csh tcsh dash ash busybox python python2 python3 perl ruby php node lua "
-                  + "chmod chown chgrp rm rmdir mkfifo mknod useradd usermod passwd sudo su crontab nohup xterm "
-                  + "lastlog printenv base64 xxd hexdump strings gcc tar gzip gunzip bzip2 zip unzip dd ps pkill killall "
-                  + "uptime hostname nmap dig traceroute tracepath ping6 arp route iptables systemctl service sysctl "
-                  + "ls cat id pwd env awk gawk sed grep egrep fgrep xargs tee wc head tail nl od "
-                  + "vi vim nano ed emacs less more find locate which whereis file stat readlink getent groups "
-                  + "ping mail sendmail mutt openssl jexec exec eval alias export source sleep timeout tac rev "
-                  + "lsof kill w who last finger echo printf cp mv ln touch").split(separator: " ") {
+        for w in ("whoami uname ifconfig ipconfig netstat nslookup wget curl nc ncat netcat socat telnet ssh scp sftp "
+                  + "tftp bash sh zsh ksh csh tcsh dash ash busybox python2 python3 lua chmod chown chgrp rm rmdir "
+                  + "mkfifo mknod useradd usermod passwd sudo crontab nohup xterm lastlog printenv base64 xxd hexdump "
+                  + "gcc gzip gunzip bzip2 unzip pkill killall uptime hostname nmap dig traceroute tracepath ping6 arp "
+                  + "iptables systemctl sysctl awk gawk sed grep egrep fgrep xargs tee vi vim nano emacs whereis "
+                  + "readlink getent sendmail mutt openssl jexec lsof").split(separator: " ") {
             entries.append((String(w), 1))
         }
         // English words that are also commands: judged by their arguments.
@@ -43,7 +40,7 @@ extension ShellDetector {
             entries.append((String(w), 1))
         }
         for w in ("gdb strace ltrace visudo zstdcat zcat bzcat xzcat gzcat irb pry rmt pipx pip pip3 npm npx yarn gem cargo "
-                  + "cscli c89 c99 cc gcc clang ll column aptitude apt apt-get yum dnf apk dpkg rpm snap regedit bcdboot "
+                  + "cscli c89 c99 cc clang ll column aptitude apt apt-get yum dnf apk dpkg rpm snap regedit bcdboot "
                   + "bcdedit vssadmin wevtutil icacls takeown diskpart ansible chef knife puppet salt docker kubectl "
                   + "perf iex invoke-expression invoke-webrequest invoke-restmethod start-process new-object "
                   + "get-content set-content remove-item downloadstring certreq expand esentutl msiexec "

@@ -5,9 +5,10 @@ extension ShellDetector {
     static func batchStatement(_ s: UnsafeRawBufferPointer, _ start: Int, _ report: inout Report) -> Bool {
         let n = s.count
         func skipSpaces(_ i: inout Int) { while i < n && (s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B) { i += 1 } }
+        // Keywords are short: a word is read up to 16 bytes (this runs at every command start).
         func word(_ i: inout Int) -> Range<Int> {
             let a = i
-            while i < n && !ByteClass.isSpace(s[i]) && s[i] != 0x2B && s[i] != 0x28 { i += 1 }
+            while i < n && i - a < 16 && !ByteClass.isSpace(s[i]) && s[i] != 0x2B && s[i] != 0x28 { i += 1 }
             return a..<i
         }
         func isWord(_ r: Range<Int>, _ w: StaticString) -> Bool { r.count == w.utf8CodeUnitCount && ByteClass.hasPrefix(s, at: r.lowerBound, w) }

@@ -202,7 +202,9 @@ extension ShellDetector {
             guard ByteClass.isAlnum(s[i]) else { return .prose }
             var k = i
             var dot = false, digits = true
-            while k < s.count && !ByteClass.isSpace(s[k]) && s[k] != 0x3B && s[k] != 0x7C && s[k] != 0x26 {
+            // An operand is a host name (at most 253 bytes) or a short option: the scan is bounded,
+            // since every command start inside a long operand reads it again.
+            while k < s.count && k - i < 256 && !ByteClass.isSpace(s[k]) && s[k] != 0x3B && s[k] != 0x7C && s[k] != 0x26 {
                 // a host (`evil.example`), `if=/dev/sda`-style operands
                 if s[k] == 0x2E || s[k] == 0x3A || (s[k] == 0x3D && k + 1 < s.count && s[k + 1] == 0x2F) { dot = true }
                 digits = digits && ByteClass.isDigit(s[k])

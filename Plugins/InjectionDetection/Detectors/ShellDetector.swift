@@ -20,10 +20,11 @@ enum ShellDetector {
     static let systemDirectories = KeywordTable(["etc", "bin", "sbin", "usr", "proc", "dev", "var", "tmp", "root", "home", "lib", "boot", "sys"])
 
     /// `/et*/*wd`, `/etc/[!q]asswd`, `/???/?s`: an absolute path with globs at the root or under a system directory.
+    /// Only a path's first 256 bytes are read: called at every `/` after `=`, the scan must be bounded.
     static func globbedPath(_ s: UnsafeRawBufferPointer, _ start: Int) -> Int? {
         var end = start
         var glob = false
-        while end < s.count && !ByteClass.isSpace(s[end]) && s[end] != 0x3B && s[end] != 0x7C && s[end] != 0x26 {
+        while end < s.count && end - start < 256 && !ByteClass.isSpace(s[end]) && s[end] != 0x3B && s[end] != 0x7C && s[end] != 0x26 {
             if s[end] == 0x2A || s[end] == 0x3F || s[end] == 0x5B { glob = true }
             end += 1
         }
@@ -56,7 +57,7 @@ enum ShellDetector {
                 atCommandStart = true; fromSeparator = true; inSubstitution = false
                 afterNewline = b == 0x0A || b == 0x0D
             case 0x26 where isEntity(s, i):  // &quot; in markup text is a character, not `&` then `;`
-                while s[i] != 0x3B { i += 1 }
+                while i < n && s[i] != 0x3B { i += 1 }
             case 0x26:  // & or &&
                 if i + 1 < n && s[i + 1] == 0x26 { i += 1 }
                 atCommandStart = true; fromSeparator = true; inSubstitution = false
@@ -136,7 +137,8 @@ enum ShellDetector {
     /// Reads the command word at `start` (after spaces and `{ ( !`), judges it, and returns
     /// where the scan continues (`start` when there was no word).
     private static func command(_ s: UnsafeRawBufferPointer, _ start: Int, separated: Bool, substituted: Bool,
-                                afterNewline: Bool = false, _ ctx: ValueContext, _ report: inout Report) -> Int {
+                                afterNewline: Bool = false, prefixDepth: Int = 0, _ ctx: ValueContext,
+                                _ report: inout Report) -> Int {
         let n = s.count
         var i = start
         var brace = false
@@ -240,7 +242,7 @@ enum ShellDetector {
             }
             if b == 0x7B && length > 0, let close = braceAlternatives(s, i) {
                 var k = i + 1
-                while s[k] != 0x2C && length < 32 { append(s[k]); k += 1 }
+                while k < close && s[k] != 0x2C && length < 32 { append(s[k]); k += 1 }
                 evasion = true
                 i = close + 1
                 continue
@@ -290,10 +292,12 @@ enum ShellDetector {
                 report.add(chained, s, wordStart..<min(n, wordEnd + 40))
                 return wordEnd
             }
-            if prefixes.contains(full, nameStart, nameEnd), argumentShape(s, wordEnd) != .end {
+            // `sudo nohup env ...`: a few prefixes stack in real command lines; beyond that the
+            // words are judged as they come (the recursion must not follow `env env env...`).
+            if prefixDepth < 4, prefixes.contains(full, nameStart, nameEnd), argumentShape(s, wordEnd) != .end {
                 // The next word is the command; a prefix is itself evidence of a command line.
                 let found = report.findings.count
-                let next = command(s, wordEnd, separated: true, substituted: substituted, ctx, &report)
+                let next = command(s, wordEnd, separated: true, substituted: substituted, prefixDepth: prefixDepth + 1, ctx, &report)
                 // `env --version`, `busybox -c ...`: no command follows, the prefix is judged as one.
                 if report.findings.count > found || commands.lookup(full, nameStart, nameEnd) == nil { return next }
             }

@@ -34,6 +34,9 @@ struct JSONWalker {
                 guard let level = levels.popLast() else { return false }
                 path.removeSubrange(trimmedPathStart(level.pathLength)...)
                 i += 1
+                // The root closed: anything but space after it is not JSON (`{}"x"`), and the
+                // caller judges the whole body as text.
+                if levels.isEmpty { return skipSpace(s, i) == n }
             case 0x2C:  // ,
                 if let level = levels.last, level.isObject {
                     path.removeSubrange(trimmedPathStart(level.pathLength)...)
@@ -44,9 +47,11 @@ struct JSONWalker {
                 expectKey = false
                 i += 1
             case 0x22:
-                guard let end = string(s, i) else { return levels.isEmpty ? false : true }
-                if expectKey {
-                    let level = levels[levels.count - 1]
+                let end = string(s, i)
+                // A string cut by the end of the input (a body cut at `max_body`) is judged as far
+                // as it goes: a payload padded past the limit must not skip inspection.
+                if end == nil && levels.isEmpty { return false }
+                if expectKey, let level = levels.last {
                     path.removeSubrange(trimmedPathStart(level.pathLength)...)
                     if !path.isEmpty { path.append(0x2E) }
                     path.append(contentsOf: text)
@@ -54,6 +59,7 @@ struct JSONWalker {
                 } else {
                     path.withUnsafeBytes { p in text.withUnsafeBytes { t in visit(.value, p, t) } }
                 }
+                guard let end else { return true }
                 i = end
             case 0x20, 0x09, 0x0A, 0x0D:
                 i += 1

@@ -8,6 +8,10 @@ struct Report {
     /// signals add up where they meet (`' or` and `--` in one value), not across a large
     /// document where unrelated prose fields each look a little like code.
     private(set) var score = 0
+    /// Per field: its score, and which rules it already has (`rule@field` keys), so a request
+    /// with thousands of findings costs linear time.
+    private var fieldScores: [String: Int] = [:]
+    private var recorded: Set<String> = []
     let exclusions: [Exclusion]
     let route: String?
     /// The field being scanned; its name bytes are only valid during that scan.
@@ -28,12 +32,12 @@ struct Report {
     /// once per field.
     mutating func add(_ rule: Rule, _ value: UnsafeRawBufferPointer, _ range: Range<Int>) {
         let field = currentField()
-        if findings.contains(where: { $0.rule == rule && $0.field == field }) { return }
+        guard recorded.insert(rule.id + "@" + field).inserted else { return }
         if exclusions.contains(where: { $0.silences(rule.detector, field: field, route: route) }) { return }
         let fragment = source == .cookie ? "[redacted]" : Report.fragmentText(value, range)
         findings.append(Finding(rule: rule, field: field, fragment: fragment))
-        var fieldScore = 0
-        for finding in findings where finding.field == field { fieldScore += finding.rule.severity.rawValue }
+        let fieldScore = fieldScores[field, default: 0] + rule.severity.rawValue
+        fieldScores[field] = fieldScore
         score = max(score, fieldScore)
     }
 
