@@ -423,6 +423,8 @@ enum CodeDetector {
         return s[k] == 0x29 ? 0 : 1
     }
 
+    private static let loopLiterals = KeywordTable(["true", "false", "null", "infinity", "undefined", "nan"])
+
     /// `while(true)`, `while(!null)`, `while(1)`, `for(;;)`: conditions that never end.
     private static func loopCondition(_ s: UnsafeRawBufferPointer, paren: Int, _ report: inout Report) {
         let n = s.count
@@ -434,11 +436,7 @@ enum CodeDetector {
             if ByteClass.isAlpha(b) {
                 let w = k
                 while k < n && ByteClass.isWord(s[k]) { k += 1 }
-                let word = UnsafeRawBufferPointer(rebasing: s[w..<k])
-                let literal = ["true", "false", "null", "infinity", "undefined", "nan"].contains { lit in
-                    lit.utf8.count == word.count && lit.utf8.elementsEqual(word.map(ByteClass.lower))
-                }
-                if !literal { constant = false }
+                if !loopLiterals.contains(s, w, k) { constant = false }
                 sawValue = true
                 continue
             }

@@ -38,22 +38,16 @@ enum SQLDetector {
         for quote: UInt8 in [0x27, 0x22, 0x60] where ByteClass.contains(s, quote) && !opensQuotation(s, quote) {
             // A backtick closes an identifier only when no word follows it: `` `name` `` opening a
             // code span in markdown is not a break.
-            if quote == 0x60, let at = firstIndex(s, quote), at + 1 < s.count, ByteClass.isWord(s[at + 1]) { continue }
+            if quote == 0x60, let at = ByteClass.firstIndex(of: quote, in: s), at + 1 < s.count, ByteClass.isWord(s[at + 1]) { continue }
             SQLTokenizer.tokenize(s, quote: quote, into: &tokens)
             analyze(s, tokens, &report)
         }
     }
 
-    static func firstIndex(_ s: UnsafeRawBufferPointer, _ byte: UInt8) -> Int? {
-        var i = 0
-        while i < s.count && s[i] != byte { i += 1 }
-        return i < s.count ? i : nil
-    }
-
     /// Prose that quotes (`stated as 'User Authentication'`): the first quote follows a space
     /// and precedes a letter, so it opens a quotation rather than closing an injected string.
     static func opensQuotation(_ s: UnsafeRawBufferPointer, _ quote: UInt8) -> Bool {
-        guard let i = firstIndex(s, quote), i > 0, i + 1 < s.count else { return false }
+        guard let i = ByteClass.firstIndex(of: quote, in: s), i > 0, i + 1 < s.count else { return false }
         return ByteClass.isSpace(s[i - 1]) && ByteClass.isAlpha(s[i + 1])
     }
 

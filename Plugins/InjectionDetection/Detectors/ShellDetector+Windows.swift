@@ -4,7 +4,7 @@ extension ShellDetector {
     /// Windows batch keywords whose grammar is unmistakable: `FOR /F %i IN (...) DO`, `IF [/I] [NOT] EXIST x cmd`.
     static func batchStatement(_ s: UnsafeRawBufferPointer, _ start: Int, _ report: inout Report) -> Bool {
         let n = s.count
-        func skipSpaces(_ i: inout Int) { while i < n && (s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B) { i += 1 } }
+        func skipSpaces(_ i: inout Int) { i = skipBlanks(s, i) }
         // Keywords are short: a word is read up to 16 bytes (this runs at every command start).
         func word(_ i: inout Int) -> Range<Int> {
             let a = i
@@ -16,11 +16,11 @@ extension ShellDetector {
         let first = word(&i)
         if isWord(first, "for") {
             // FOR [/D|/R path|/L|/F "options"] %var IN (set) DO command: an IN ( ... ) DO after a %variable.
-            guard let percent = find(s, 0x25, from: i, within: 120), let inAt = findWithin(s, "in", from: percent, within: 40),
+            guard let percent = ByteClass.firstIndex(of: 0x25, in: s, from: i, within: 120), let inAt = findWithin(s, "in", from: percent, within: 40),
                   inAt > 0, ByteClass.isSpace(s[inAt - 1]) || s[inAt - 1] == 0x2B else { return false }
             var k = inAt + 2
             skipSpaces(&k)
-            guard k < n, s[k] == 0x28, let close = find(s, 0x29, from: k, within: 300),
+            guard k < n, s[k] == 0x28, let close = ByteClass.firstIndex(of: 0x29, in: s, from: k, within: 300),
                   let doAt = findWithin(s, "do", from: close, within: 8) else { return false }
             report.add(windows, s, start..<min(n, doAt + 20))
             return true
@@ -65,12 +65,4 @@ extension ShellDetector {
         return ByteClass.find(window, needle).map { $0 + from }
     }
 
-    static func find(_ s: UnsafeRawBufferPointer, _ byte: UInt8, from: Int, within: Int) -> Int? {
-        var k = from
-        while k < s.count && k - from < within {
-            if s[k] == byte { return k }
-            k += 1
-        }
-        return nil
-    }
 }

@@ -1,6 +1,14 @@
 /// The shapes around a command word: its arguments (flags, paths, hosts, subcommands, a number),
 /// switches, alias definitions, brace and tilde expansions, globs.
 extension ShellDetector {
+    /// Past spaces, tabs and `+` (a form-encoded space that reached the shell as `+`).
+    @inline(__always)
+    static func skipBlanks(_ s: UnsafeRawBufferPointer, _ from: Int) -> Int {
+        var i = from
+        while i < s.count && (s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B) { i += 1 }
+        return i
+    }
+
     /// The word at `word`, after the separator that ends at `start`, reads as the end of a title:
     /// a word of four letters or more after a lone `&` and a space (`Bread & more`; `x & id` is a
     /// command), if `byAmpersand`, or a capitalised one after a spaced separator (`Home | History`,
@@ -61,7 +69,7 @@ extension ShellDetector {
 
     static func subcommandFollows(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
         var k = start
-        while k < s.count && (s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
+        k = skipBlanks(s, k)
         let a = k
         while k < s.count && ByteClass.isAlpha(s[k]) { k += 1 }
         return subcommands.contains(s, a, k) && (k == s.count || !ByteClass.isWord(s[k]))
@@ -100,7 +108,7 @@ extension ShellDetector {
     /// The next argument is an absolute path of two or more segments (`/var/log/x.gz`).
     static func absolutePath(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
         var k = start
-        while k < s.count && (s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
+        k = skipBlanks(s, k)
         guard k + 1 < s.count, s[k] == 0x2F, ByteClass.isWord(s[k + 1]) else { return false }
         k += 1
         while k < s.count && !ByteClass.isSpace(s[k]) && s[k] != 0x2B {
@@ -145,7 +153,7 @@ extension ShellDetector {
     static func hasFlag(_ s: UnsafeRawBufferPointer, _ start: Int) -> Bool {
         var k = start
         for _ in 0..<3 {
-            while k < s.count && (s[k] == 0x20 || s[k] == 0x2B || s[k] == 0x09) { k += 1 }
+            k = skipBlanks(s, k)
             guard k + 1 < s.count else { return false }
             if s[k] == 0x2D {
                 let next = s[k + 1] == 0x2D && k + 2 < s.count ? s[k + 2] : s[k + 1]
@@ -193,7 +201,7 @@ extension ShellDetector {
     /// a redirection or another separator), or prose.
     static func argumentShape(_ s: UnsafeRawBufferPointer, _ start: Int) -> Argument {
         var i = start
-        while i < s.count && (s[i] == 0x20 || s[i] == 0x09 || s[i] == 0x2B) { i += 1 }
+        i = skipBlanks(s, i)
         guard i < s.count, s[i] != 0x0A, s[i] != 0x0D else { return .end }
         switch s[i] {
         case 0x2D, 0x2F, 0x24, 0x7E, 0x3E, 0x3C, 0x7C, 0x3B, 0x26, 0x60, 0x5C, 0x2E, 0x27, 0x22: return .shell
@@ -212,7 +220,7 @@ extension ShellDetector {
             }
             // `sleep 5` ending the value or its command: a number as the whole operand list.
             var e = k
-            while e < s.count && (s[e] == 0x20 || s[e] == 0x09 || s[e] == 0x2B) { e += 1 }
+            e = skipBlanks(s, e)
             let ends = e == s.count || s[e] == 0x3B || s[e] == 0x7C || s[e] == 0x26 || s[e] == 0x0A || s[e] == 0x0D
             return dot ? .shell : digits && ends ? .number : .prose
         }

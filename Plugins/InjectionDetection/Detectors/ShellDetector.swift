@@ -222,7 +222,7 @@ enum ShellDetector {
                     continue
                 }
                 // `un${x}ame`; `${IFS}` is a space and `${HOME:0:1}` a character: the scan judges those.
-                if c == 0x7B && length > 0 && !ByteClass.hasPrefix(s, at: i + 2, "ifs"), let close = find(s, 0x7D, from: i + 2, within: 24),
+                if c == 0x7B && length > 0 && !ByteClass.hasPrefix(s, at: i + 2, "ifs"), let close = ByteClass.firstIndex(of: 0x7D, in: s, from: i + 2, within: 24),
                    (i + 2..<close).allSatisfy({ ByteClass.isWord(s[$0]) }) {
                     evasion = true
                     i = close + 1

@@ -44,7 +44,15 @@ enum ByteClass {
     }
 
     static func contains(_ bytes: UnsafeRawBufferPointer, _ byte: UInt8) -> Bool {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
-        return memchr(base, Int32(byte), bytes.count) != nil
+        firstIndex(of: byte, in: bytes) != nil
+    }
+
+    /// The first index of `byte` at or after `from`, looking at `within` bytes at most (bounded
+    /// look-aheads keep the scans linear).
+    static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from: Int = 0, within: Int = .max) -> Int? {
+        guard let base = bytes.baseAddress, from >= 0, from < bytes.count else { return nil }
+        let count = min(bytes.count - from, within)
+        guard let hit = memchr(base + from, Int32(byte), count) else { return nil }
+        return UnsafeRawPointer(hit) - base
     }
 }
