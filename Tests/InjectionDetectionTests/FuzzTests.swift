@@ -67,7 +67,7 @@ struct FuzzTests {
     }
 
     /// Inputs that once made one scan restart at every position, or recurse once per word
-    /// (`env env env ...` overflowed the stack). Their time is measured by bench/injection-worst.py;
+    /// (`env env env ...` overflowed the stack). Their time is measured by `bench/injection-cpu.py --worst`;
     /// here they must simply complete, and only linear work reaches the detectors.
     @Test("work is linear in the input size, for random and for pathological inputs", arguments: [
         "random", "'", "<", "%25", "&#", "$(", "/..", "{{", "(", "\\u00", "; cat ", "<a onx=", "union select ",
