@@ -88,13 +88,7 @@ import TestSupport
     }
 
     @Test func aCorruptRecordFailsTheLookupNotTheProcess() throws {
-        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: fixtures.city)))
-        // The data section follows 16 zero bytes; its first record (London, a 3-key map)
-        // becomes a 4-byte pointer far beyond the end of the data.
-        let separator = Array(repeating: UInt8(0), count: 16) + [0xe3]
-        let start = try #require((0...(bytes.count - separator.count)).first { Array(bytes[$0..<$0 + separator.count]) == separator }) + 16
-        bytes.replaceSubrange(start..<start + 5, with: [0x38, 0x7f, 0xff, 0xff, 0xff])
-        let database = try GeoDatabase(path: try fixtures.directory.write("corrupt-record.mmdb", bytes: bytes))
+        let database = try GeoDatabase(path: try fixtures.cityWithCorruptLondon())
         #expect { try database.lookup(ip("81.2.69.160")) } throws: { error in
             "\(error)".contains("81.2.69.160") && "\(error)".contains("corrupt-record.mmdb")
         }

@@ -33,5 +33,19 @@ public final class GeoFixtures: @unchecked Sendable {
         }
     }
 
+    /// A copy of `city.mmdb` (`corrupt-record.mmdb`) that opens, but whose London record
+    /// (81.2.69.0/24) cannot be read: lookups there fail, the others still work.
+    public func cityWithCorruptLondon() throws -> String {
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: city)))
+        // The data section follows 16 zero bytes; its first record (London, a 3-key map)
+        // becomes a 4-byte pointer far beyond the end of the data.
+        let separator = Array(repeating: UInt8(0), count: 16) + [0xe3]
+        guard let at = (0...(bytes.count - separator.count)).first(where: { Array(bytes[$0..<$0 + separator.count]) == separator }) else {
+            throw HarnessError("no data section separator in \(city)")
+        }
+        bytes.replaceSubrange(at + 16..<at + 21, with: [0x38, 0x7f, 0xff, 0xff, 0xff])
+        return try directory.write("corrupt-record.mmdb", bytes: bytes)
+    }
+
     deinit { directory.remove() }
 }
