@@ -13,12 +13,14 @@ public var python3Path: String {
     return "python3"
 }
 
-/// A temporary folder with `city.mmdb` (GeoLite2-City shape), `asn.mmdb` (GeoLite2-ASN shape)
-/// and `country-ipv4.mmdb` (an IPv4-only GeoLite2-Country shape).
+/// A temporary folder with `city.mmdb` (GeoLite2-City shape), `city-v2.mmdb` (its update:
+/// 127.0.0.0/8 moved from Berlin to Paris), `asn.mmdb` (GeoLite2-ASN shape) and
+/// `country-ipv4.mmdb` (an IPv4-only GeoLite2-Country shape).
 public final class GeoFixtures: @unchecked Sendable {
     public let directory: TemporaryDirectory
 
     public var city: String { directory.file("city.mmdb") }
+    public var cityV2: String { directory.file("city-v2.mmdb") }
     public var asn: String { directory.file("asn.mmdb") }
     public var countryIPv4: String { directory.file("country-ipv4.mmdb") }
 

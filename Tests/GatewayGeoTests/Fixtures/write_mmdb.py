@@ -2,7 +2,8 @@
 """Writes small MaxMind DB files (https://maxmind.github.io/MaxMind-DB/) for the geo tests.
 
 No pip packages: the format is simple enough to write here. Usage: write_mmdb.py DIR
-writes DIR/city.mmdb (GeoLite2-City shape), DIR/asn.mmdb (GeoLite2-ASN shape) and
+writes DIR/city.mmdb (GeoLite2-City shape), DIR/city-v2.mmdb (the same with 127.0.0.0/8 moved
+to Paris, a database update for reload tests), DIR/asn.mmdb (GeoLite2-ASN shape) and
 DIR/country-ipv4.mmdb (GeoLite2-Country shape, an IPv4-only tree). Like databases built with
 mmdb-writer, ::ffff:0:0/96 is not aliased to the IPv4 subtree: the reader must map it.
 """
@@ -34,6 +35,7 @@ CITY = [
     ("127.0.0.0/8", city("DE", "EU", "Berlin")),
     ("2001:db8::/32", city("CH", "EU", "Zürich")),
 ]
+CITY_V2 = [(cidr, city("FR", "EU", "Paris") if cidr == "127.0.0.0/8" else record) for cidr, record in CITY]
 ASN = [
     ("81.2.69.0/24", asn(20712, "Andrews & Arnold Ltd")),
     ("203.0.113.0/24", asn(64498)),
@@ -140,6 +142,7 @@ def write(path, entries, ip_version, database_type):
 def main():
     directory = sys.argv[1]
     write(directory + "/city.mmdb", CITY, 6, "GeoLite2-City")
+    write(directory + "/city-v2.mmdb", CITY_V2, 6, "GeoLite2-City")
     write(directory + "/asn.mmdb", ASN, 6, "GeoLite2-ASN")
     write(directory + "/country-ipv4.mmdb", COUNTRY_V4, 4, "GeoLite2-Country")
 
