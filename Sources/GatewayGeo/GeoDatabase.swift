@@ -11,6 +11,8 @@ public final class GeoDatabase: @unchecked Sendable {
     public let path: String
     /// `database_type` from the file's metadata, e.g. `GeoLite2-City`.
     public let databaseType: String
+    /// `build_epoch` from the file's metadata: when MaxMind built it, in seconds since 1970.
+    public let buildEpoch: UInt64
     /// Lookup results point back into this struct, so it lives at a fixed heap address.
     let mmdb: UnsafeMutablePointer<MMDB_s>
 
@@ -28,6 +30,7 @@ public final class GeoDatabase: @unchecked Sendable {
         self.path = path
         self.mmdb = mmdb
         self.databaseType = String(cString: mmdb.pointee.metadata.database_type)
+        self.buildEpoch = mmdb.pointee.metadata.build_epoch
     }
 
     deinit {

@@ -23,11 +23,12 @@ struct Geo {
             filters:
               nobody: { plugin: ip_access, deny: [127.0.0.0/8] }
             geo: { database: "\(database)", asn_database: "\(fixtures.asn)", on_error: open }
+            admin: { address: "127.0.0.1:{PORT2}" }
             events:
               sinks: [{ type: file, path: "{DIR}/events.jsonl" }]
 
             """
-        let gateway = try YAMLGateway(config)
+        let gateway = try YAMLGateway(config, waitForPort2: true)
         defer { gateway.stop() }
 
         /// The event of one denied request, found by its trace id.
@@ -39,6 +40,10 @@ struct Geo {
             _ = eventually { event = gateway.fileEvents.first { eventField($0, "trace.id") == requestID }; return event != nil }
             return try #require(event, "no event for \(requestID)\n\(gateway.diagnostics)")
         }
+        func cityBuildTime() throws -> Double? {
+            parseMetrics(try adminGet(port: gateway.port2, "/metrics").bodyText)[
+                #"gateway_geo_database_build_timestamp_seconds{database="database",type="GeoLite2-City"}"#]
+        }
 
         let event = try deniedEvent()
         #expect(eventField(event, "event.action") == "ip-denied" && eventField(event, "source.ip") == "127.0.0.1")
@@ -46,12 +51,14 @@ struct Geo {
         #expect(eventField(event, "source.geo.continent_code") == "EU" && eventField(event, "source.geo.city_name") == "Berlin")
         #expect(eventField(event, "source.as.number") == "64496", "\(event)")
         #expect(eventField(event, "source.as.organization.name") == "Loopback Testing AS")
+        #expect(try cityBuildTime() == 1_700_000_000)
 
         guard rename(fixtures.cityV2, database) == 0 else { throw HarnessError("rename: \(errnoText())") }
         #expect(try gateway.reload(config), "\(gateway.diagnostics)")
         let updated = try deniedEvent()
         #expect(eventField(updated, "source.geo.country_iso_code") == "FR" && eventField(updated, "source.geo.city_name") == "Paris",
                 "\(updated)")
+        #expect(try cityBuildTime() == 1_700_086_400)
     }
 }
 }

@@ -13,8 +13,8 @@ public var python3Path: String {
     return "python3"
 }
 
-/// A temporary folder with `city.mmdb` (GeoLite2-City shape), `city-v2.mmdb` (its update:
-/// 127.0.0.0/8 moved from Berlin to Paris), `asn.mmdb` (GeoLite2-ASN shape) and
+/// A temporary folder with `city.mmdb` (GeoLite2-City shape), `city-v2.mmdb` (its update, built
+/// a day later: 127.0.0.0/8 moved from Berlin to Paris), `asn.mmdb` (GeoLite2-ASN shape) and
 /// `country-ipv4.mmdb` (an IPv4-only GeoLite2-Country shape).
 public final class GeoFixtures: @unchecked Sendable {
     public let directory: TemporaryDirectory

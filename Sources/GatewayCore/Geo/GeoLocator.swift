@@ -1,6 +1,7 @@
 import GatewayConfig
 import GatewayGeo
 import GatewayNetwork
+import Synchronization
 
 /// The config's `geo:` databases, opened: one shared, read-only instance per config snapshot,
 /// used from every worker. A reload opens the files again, so it picks up replaced databases;
@@ -10,6 +11,11 @@ public final class GeoLocator: Sendable {
     public let asnDatabase: GeoDatabase?
     /// `geo.on_error`.
     public let onError: GeoConfig.OnError
+    private let failureCount = Atomic(0)
+
+    /// Lookups that failed since these databases were opened (`gateway_geo_lookup_failures_total`):
+    /// without it a corrupt region would go unnoticed under `on_error: open`.
+    public var failures: Int { failureCount.load(ordering: .relaxed) }
 
     public init(database: GeoDatabase, asnDatabase: GeoDatabase? = nil, onError: GeoConfig.OnError = .open) {
         self.database = database
@@ -39,8 +45,13 @@ public final class GeoLocator: Sendable {
 
     /// Both databases' answers for `address`, combined; nil when neither knows it.
     public func lookup(_ address: IPAddress) throws(GeoError) -> GeoInfo? {
-        let location = try database.lookup(address)
-        guard let system = try asnDatabase?.lookup(address) else { return location }
-        return location?.merging(system) ?? system
+        do {
+            let location = try database.lookup(address)
+            guard let system = try asnDatabase?.lookup(address) else { return location }
+            return location?.merging(system) ?? system
+        } catch {
+            failureCount.add(1, ordering: .relaxed)
+            throw error
+        }
     }
 }

@@ -2,8 +2,8 @@
 """Writes small MaxMind DB files (https://maxmind.github.io/MaxMind-DB/) for the geo tests.
 
 No pip packages: the format is simple enough to write here. Usage: write_mmdb.py DIR
-writes DIR/city.mmdb (GeoLite2-City shape), DIR/city-v2.mmdb (the same with 127.0.0.0/8 moved
-to Paris, a database update for reload tests), DIR/asn.mmdb (GeoLite2-ASN shape) and
+writes DIR/city.mmdb (GeoLite2-City shape), DIR/city-v2.mmdb (the same built a day later with
+127.0.0.0/8 moved to Paris, a database update for reload tests), DIR/asn.mmdb (GeoLite2-ASN shape) and
 DIR/country-ipv4.mmdb (GeoLite2-Country shape, an IPv4-only tree). Like databases built with
 mmdb-writer, ::ffff:0:0/96 is not aliased to the IPv4 subtree: the reader must map it.
 """
@@ -85,7 +85,7 @@ def encode(value):
 
 # MARK: Search tree
 
-def write(path, entries, ip_version, database_type):
+def write(path, entries, ip_version, database_type, build_epoch=1_700_000_000):
     record_size = 24
     root = [None, None]
     data = b""
@@ -132,7 +132,7 @@ def write(path, entries, ip_version, database_type):
         "languages": ["en"],
         "binary_format_major_version": ("uint16", 2),
         "binary_format_minor_version": ("uint16", 0),
-        "build_epoch": ("uint64", 1_700_000_000),
+        "build_epoch": ("uint64", build_epoch),
         "description": {"en": "gateway test fixture"},
     }
     with open(path, "wb") as out:
@@ -142,7 +142,7 @@ def write(path, entries, ip_version, database_type):
 def main():
     directory = sys.argv[1]
     write(directory + "/city.mmdb", CITY, 6, "GeoLite2-City")
-    write(directory + "/city-v2.mmdb", CITY_V2, 6, "GeoLite2-City")
+    write(directory + "/city-v2.mmdb", CITY_V2, 6, "GeoLite2-City", build_epoch=1_700_086_400)
     write(directory + "/asn.mmdb", ASN, 6, "GeoLite2-ASN")
     write(directory + "/country-ipv4.mmdb", COUNTRY_V4, 4, "GeoLite2-Country")
 
