@@ -3,11 +3,11 @@
 /// reload picks up new files.
 public struct GeoConfig: Sendable {
     /// `on_error`: what filters that decide on the client's location do when a lookup fails
-    /// (a corrupt database region).
+    /// (a corrupt database region). The core only reports it (`Exchange.geoOnError`).
     public enum OnError: String, Sendable, CaseIterable {
-        /// The location counts as unknown and the request goes on.
+        /// The default: the location counts as unknown and the request goes on.
         case open
-        /// The request is denied.
+        /// Such a filter denies the request.
         case closed
     }
 
