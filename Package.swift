@@ -32,6 +32,10 @@ let package = Package(
             name: "CGatewayHiredis",
             linkerSettings: [.linkedLibrary("hiredis")]
         ),
+        .target(
+            name: "CGatewayMaxMindDB",
+            linkerSettings: [.linkedLibrary("maxminddb")]
+        ),
 
         // Pure Swift layers, no C: addresses, HTTP/1.1 codec, config model.
         .target(name: "GatewayNetwork"),
@@ -40,11 +44,14 @@ let package = Package(
             name: "GatewayConfig",
             dependencies: ["GatewayNetwork", .product(name: "Yams", package: "Yams")]
         ),
+        // MaxMind DB lookups (country, city, AS) for the request context and events.
+        .target(name: "GatewayGeo", dependencies: ["CGatewayMaxMindDB", "GatewayNetwork"]),
 
         // The engine: loops, proxy, TLS, pipeline.
         .target(
             name: "GatewayCore",
-            dependencies: ["CGatewayLibevent", "CGatewayOpenSSL", "CGatewayHiredis", "GatewayNetwork", "GatewayHTTP", "GatewayConfig"]
+            dependencies: ["CGatewayLibevent", "CGatewayOpenSSL", "CGatewayHiredis", "GatewayNetwork", "GatewayHTTP", "GatewayConfig",
+                           "GatewayGeo"]
         ),
 
         // Testing support: run a filter's phases without sockets.
@@ -69,7 +76,9 @@ let package = Package(
         .testTarget(name: "GatewayNetworkTests", dependencies: ["GatewayNetwork"]),
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayTesting"]),
+        // Fixtures/write_mmdb.py writes the MaxMind DB files; TestSupport runs it for every target.
+        .testTarget(name: "GatewayGeoTests", dependencies: ["GatewayGeo", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayTesting", "TestSupport"]),
         .testTarget(name: "GatewayEventsTests", dependencies: ["GatewayCore", "TestSupport"]),
         .testTarget(name: "SecurityHeadersTests", dependencies: ["SecurityHeaders", "GatewayTesting"]),
         .testTarget(name: "CORSTests", dependencies: ["CORS", "GatewayTesting"]),
@@ -79,8 +88,8 @@ let package = Package(
         .testTarget(name: "InjectionDetectionTests", dependencies: ["InjectionDetection", "GatewayTesting"]),
         // Drives the real binary; PipelineTests also run a GatewayServer in-process with test plugins.
         .testTarget(name: "IntegrationTests", dependencies: ["gateway", "GatewayCore", "TestSupport"], exclude: ["Fixtures"]),
-        // Child processes, temporary folders, ports, polling and a real redis-server for the two
-        // test targets above (Foundation only: no gateway module).
+        // Child processes, temporary folders, ports, polling, a real redis-server and MaxMind DB
+        // fixtures for the test targets above (Foundation only: no gateway module).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
     ]
 )

@@ -26,7 +26,7 @@ struct ConfigurationDecoder {
 
     mutating func configuration(_ root: ConfigNode, sourceHash: String) -> GatewayConfiguration? {
         let keys = ["workers", "trusted_proxies", "listeners", "admin", "limits", "timeouts", "upstreams", "routes", "filters",
-                    "redis", "events", "access_log"]
+                    "redis", "events", "access_log", "geo"]
         guard let m = root.mapping(d, keys: keys, required: ["listeners", "upstreams", "routes"], in: "the configuration") else {
             return nil
         }
@@ -46,6 +46,7 @@ struct ConfigurationDecoder {
             redis: redis,
             events: m["events"].flatMap { events($0, redis: redis, redisDeclared: m["redis"] != nil) },
             accessLog: m["access_log"].flatMap { accessLog($0) },
+            geo: m["geo"].flatMap { geo($0) },
             source: root)
         checkReferences()
         return configuration

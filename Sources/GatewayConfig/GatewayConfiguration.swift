@@ -29,6 +29,8 @@ public struct GatewayConfiguration: Sendable {
     public var events: EventsConfig?
     /// Nil when the config has no `access_log:` section (no access log).
     public var accessLog: AccessLogConfig?
+    /// Nil when the config has no `geo:` section (no lookups, no geo fields in events).
+    public var geo: GeoConfig?
     /// The parsed file, for showing the running config (`/config`, secrets redacted).
     public var source: ConfigNode?
 }

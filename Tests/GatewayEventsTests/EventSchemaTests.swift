@@ -9,7 +9,7 @@ struct EventSchemaTests {
     /// Records covering every optional field, the caps and hostile text.
     var records: [EventRecord] {
         var full = sampleRecord(1)
-        full.sourceGeo = GeoLocation(countryISOCode: "DE", countryName: "Germany", regionISOCode: "DE-BE",
+        full.sourceGeo = GeoLocation(countryISOCode: "DE", countryName: "Germany", continentCode: "EU", regionISOCode: "DE-BE",
                                      regionName: "Berlin", cityName: "Berlin", latitude: 52.52, longitude: 13.405)
         full.sourceAS = AutonomousSystem(number: 64_500, organizationName: "Example AS")
         var hostile = sampleRecord(2, action: .flagged, severity: .critical)

@@ -116,6 +116,19 @@ extension AdminServer {
         text.family("gateway_draining", "gauge", "1 while the gateway drains before exiting.")
         text.sample("gateway_draining", [:], state.draining ? 1 : 0)
 
+        if let geo = runtime.geo {
+            text.family("gateway_geo_database_build_timestamp_seconds", "gauge",
+                        "When the loaded geo databases were built (their build_epoch): shows a reload picked up an update.")
+            for (key, database) in [("database", geo.database), ("asn_database", geo.asnDatabase)] {
+                guard let database else { continue }
+                text.sample("gateway_geo_database_build_timestamp_seconds", ["database": key, "type": database.databaseType],
+                            String(database.buildEpoch))
+            }
+            text.family("gateway_geo_lookup_failures_total", "counter",
+                        "Geo lookups that failed (a corrupt database region; geo.on_error applied), since the config was loaded.")
+            text.sample("gateway_geo_lookup_failures_total", [:], geo.failures)
+        }
+
         if let accessLog = server.accessLog {
             let counts = accessLog.counts
             text.family("gateway_access_log_lines_total", "counter", "Access log lines, by result.")

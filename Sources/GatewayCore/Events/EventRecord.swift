@@ -75,16 +75,18 @@ public struct EventRecord: Sendable {
 public struct GeoLocation: Sendable {
     public var countryISOCode: String?
     public var countryName: String?
+    public var continentCode: String?
     public var regionISOCode: String?
     public var regionName: String?
     public var cityName: String?
     public var latitude: Double?
     public var longitude: Double?
 
-    public init(countryISOCode: String? = nil, countryName: String? = nil, regionISOCode: String? = nil,
+    public init(countryISOCode: String? = nil, countryName: String? = nil, continentCode: String? = nil, regionISOCode: String? = nil,
                 regionName: String? = nil, cityName: String? = nil, latitude: Double? = nil, longitude: Double? = nil) {
         self.countryISOCode = countryISOCode
         self.countryName = countryName
+        self.continentCode = continentCode
         self.regionISOCode = regionISOCode
         self.regionName = regionName
         self.cityName = cityName

@@ -104,6 +104,8 @@ package struct EventSerializer: Sendable {
         source.object("geo") { g in
             g.string("country_iso_code", geo.countryISOCode, limit: Limit.text)
             g.string("country_name", geo.countryName, limit: Limit.text)
+            g.string("continent_code", geo.continentCode, limit: Limit.text)
+            
             g.string("region_iso_code", geo.regionISOCode, limit: Limit.text)
             g.string("region_name", geo.regionName, limit: Limit.text)
             g.string("city_name", geo.cityName, limit: Limit.text)

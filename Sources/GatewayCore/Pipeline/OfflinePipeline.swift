@@ -55,6 +55,7 @@ public final class OfflinePipeline {
         let exchange = Exchange(request: head, requestID: "replay-\(count)", clientIP: clientIP, clientIPSource: .peer,
                                 peer: SocketAddress(ip: clientIP, port: 40000), isTLS: runtime.listeners[listener].tls != nil,
                                 route: route, loop: loop)
+        exchange.geoLocator = runtime.geo
         guard let route else { return Outcome(status: 404, route: nil, events: [], tags: []) }
         var action = OfflinePipeline.runRequestPhase(route.filters, exchange, body: false, loop: loop)
         if case .proceed = action, exchange.requestBodyLimit > 0, exchange.request.framing != .none {

@@ -29,6 +29,7 @@ extension DownstreamConnection {
             clientIPSource: source, peer: peer, isTLS: isTLS,
             isHTTPS: isTLS || forwardedHTTPS(trusted: runtime.trustedProxies), route: route, loop: worker.loop)
         exchange.redis = worker.redis
+        exchange.geoLocator = runtime.geo
         // The connection's heads move into the exchange and back at its end: their buffers are reused.
         swap(&head, &exchange.request)
         swap(&responseHead, &exchange.response)

@@ -287,11 +287,13 @@ final class DownstreamConnection {
         timer.cancel()
         let requestID = clientRequestID ?? worker.requestIDs.make()
         recordProtocolError(status: status, requestID: requestID)
-        worker.events.publish(EventRecord(
+        var record = EventRecord(
             event: SecurityEvent(name: "protocol-violation", action: .blocked, severity: .medium,
                                  ruleID: "protocol.\(rule)", ruleName: reason, ruleCategory: "protocol",
                                  category: ["network", "web"], reason: "request rejected with \(status): \(reason)"),
-            requestID: requestID, sourceIP: peer.ip.unmapped))
+            requestID: requestID, sourceIP: peer.ip.unmapped)
+        record.locate(try? snapshot.runtime.geo?.lookup(peer.ip))
+        worker.events.publish(record)
         write(response: .error(status, requestID: requestID, closeConnection: true), requestID: requestID,
               requestMethod: nil, keepAlive: false)
     }

@@ -18,6 +18,9 @@ public final class RuntimeConfig: Sendable {
     let trustedProxies: CIDRSet
     /// Every upstream target's health as the workers running this config see it.
     public let upstreamHealth: UpstreamHealth
+    /// The `geo:` databases, opened when this config was built (so a reload reopens them);
+    /// nil without a `geo:` section.
+    public let geo: GeoLocator?
 
     struct RuntimeListener: Sendable {
         let name: String
@@ -39,8 +42,9 @@ public final class RuntimeConfig: Sendable {
     }
 
     private init(configuration: GatewayConfiguration, listeners: [RuntimeListener], upstreams: [RuntimeUpstream], routes: [Route],
-                 notes: [ConfigError]) {
+                 geo: GeoLocator?, notes: [ConfigError]) {
         self.configuration = configuration
+        self.geo = geo
         self.notes = notes
         self.listeners = listeners
         self.upstreams = upstreams
@@ -61,7 +65,7 @@ public final class RuntimeConfig: Sendable {
     }
 
     /// Loads and validates `path` completely: YAML, the core schema, plugin names and settings,
-    /// certificates. Every problem found is in the returned diagnostics.
+    /// certificates, geo databases. Every problem found is in the returned diagnostics.
     public static func load(path: String, registry: PluginRegistry) -> Result<RuntimeConfig, ConfigDiagnostics> {
         let diagnostics = ConfigDiagnostics()
         // The loader returns what it could read even with errors, so plugin settings are
@@ -97,6 +101,7 @@ public final class RuntimeConfig: Sendable {
                             health: upstream.health,
                             tls: upstream.tls.flatMap { UpstreamTLSContext($0, upstream: upstream.name, diagnostics: diagnostics) })
         }
+        let geo = configuration.geo.flatMap { GeoLocator($0, diagnostics: diagnostics) }
         let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($0.element.name, $0.offset) })
         let listenerIndex = Dictionary(uniqueKeysWithValues: listeners.enumerated().map { ($0.element.name, $0.offset) })
 
@@ -119,6 +124,6 @@ public final class RuntimeConfig: Sendable {
         }
         guard !diagnostics.hasErrors else { return nil }
         return RuntimeConfig(configuration: configuration, listeners: listeners, upstreams: upstreams, routes: routes,
-                             notes: diagnostics.notes)
+                             geo: geo, notes: diagnostics.notes)
     }
 }

@@ -50,12 +50,8 @@ enum Paths {
         return path
     }
 
-    /// python3: `PYTHON3`, else /usr/bin/python3 (avoids slow version-manager shims), else PATH.
-    static var python3: String {
-        if let env = ProcessInfo.processInfo.environment["PYTHON3"], !env.isEmpty { return env }
-        if access("/usr/bin/python3", X_OK) == 0 { return "/usr/bin/python3" }
-        return "python3"
-    }
+    /// python3, as TestSupport finds it.
+    static var python3: String { python3Path }
 }
 
 // MARK: - /proc
