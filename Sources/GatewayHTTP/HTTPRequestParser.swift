@@ -112,11 +112,14 @@ public struct HTTPRequestParser: Sendable {
             i = ASCII.skipTargetBytes(buf, from: i, end: contentEnd)
             guard i - targetStart <= limits.maxURIBytes else { throw HTTPParseError(.uriTooLong) }
             guard i < contentEnd, buf[i] >= 0x80 else { break }
-            let n = UTF8Sequence.length(buf, at: i, end: contentEnd)
-            if n == 0 && lineEnd == nil { return nil }
-            guard n > 0 else { throw invalidByte(buf[i], .invalidTarget) }
+            let (scalar, length) = UTF8Sequence.decode(buf, at: i, end: contentEnd)
+            if scalar == nil {
+                // A valid prefix cut by the end of what has arrived: the rest may follow.
+                if lineEnd == nil && i + length == contentEnd && buf[i] >= 0xC2 && buf[i] <= 0xF4 { return nil }
+                throw invalidByte(buf[i], .invalidTarget)
+            }
             nonASCII = true
-            i &+= n
+            i &+= length
         }
         if i < contentEnd && buf[i] != ASCII.sp { throw invalidByte(buf[i], .invalidTarget) }
         guard let lineEnd else { return nil }

@@ -1,3 +1,5 @@
+import GatewayHTTP
+
 /// Writes one JSON object byte by byte, members in call order.
 ///
 /// The output is ASCII only: every non-ASCII character becomes a `\u` escape (a surrogate pair
@@ -98,7 +100,8 @@ struct JSONWriter {
         var index = 0
         var truncated = false
         while index < input.count {
-            let (scalar, length) = decodeUTF8(input, at: index)
+            let (decoded, length) = UTF8Sequence.decode(UnsafeRawBufferPointer(input), at: index, end: input.count)
+            let scalar = decoded ?? 0xFFFD
             if index + length > limit {
                 truncated = true
                 break
@@ -135,35 +138,6 @@ struct JSONWriter {
         for shift in stride(from: 12, through: 0, by: -4) {
             out.append(hexDigits[Int(unit >> UInt32(shift) & 0xF)])
         }
-    }
-
-    /// The scalar starting at `index` and its length in bytes; U+FFFD for an ill-formed
-    /// sequence, whose length is then its maximal valid prefix (at least 1), as the Unicode
-    /// standard recommends for replacement.
-    static func decodeUTF8(_ input: UnsafeBufferPointer<UInt8>, at index: Int) -> (scalar: UInt32, length: Int) {
-        let lead = input[index]
-        if lead < 0x80 { return (UInt32(lead), 1) }
-        // Continuation count and the range of the second byte, which excludes overlong forms,
-        // surrogates and code points above U+10FFFF.
-        let (count, low, high): (Int, UInt8, UInt8)
-        switch lead {
-        case 0xC2...0xDF: (count, low, high) = (1, 0x80, 0xBF)
-        case 0xE0: (count, low, high) = (2, 0xA0, 0xBF)
-        case 0xE1...0xEC, 0xEE...0xEF: (count, low, high) = (2, 0x80, 0xBF)
-        case 0xED: (count, low, high) = (2, 0x80, 0x9F)
-        case 0xF0: (count, low, high) = (3, 0x90, 0xBF)
-        case 0xF1...0xF3: (count, low, high) = (3, 0x80, 0xBF)
-        case 0xF4: (count, low, high) = (3, 0x80, 0x8F)
-        default: return (0xFFFD, 1)
-        }
-        var scalar = UInt32(lead) & (0x7F >> (count + 1))
-        for offset in 1...count {
-            guard index + offset < input.count else { return (0xFFFD, offset) }
-            let byte = input[index + offset]
-            guard byte >= (offset == 1 ? low : 0x80), byte <= (offset == 1 ? high : 0xBF) else { return (0xFFFD, offset) }
-            scalar = scalar << 6 | UInt32(byte & 0x3F)
-        }
-        return (scalar, count + 1)
     }
 
     /// `gateway.matched` text: printable ASCII as is, every other byte and `\` as `\xNN`, so the
