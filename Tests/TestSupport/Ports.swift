@@ -14,16 +14,21 @@ public enum Ports {
             let fd = try Loopback.socket(host, type: type)
             defer { close(fd) }
             guard try Loopback.withAddress(host, port: 0, { bind(fd, $0, $1) }) == 0 else { continue }
-            var storage = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-            let port = withUnsafeBytes(of: &storage) { raw -> UInt16 in
-                // sin_port and sin6_port are both at offset 2, in network order.
-                UInt16(raw[2]) << 8 | UInt16(raw[3])
-            }
-            if port != 0 { return port }
+            if let port = boundPort(fd), port != 0 { return port }
         }
         throw HarnessError("no free port found: \(errnoText())")
+    }
+
+    /// The local port a bound socket got.
+    public static func boundPort(_ fd: Int32) -> UInt16? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard ok == 0 else { return nil }
+        // sin_port and sin6_port are both at offset 2, in network order.
+        return withUnsafeBytes(of: &storage) { UInt16($0[2]) << 8 | UInt16($0[3]) }
     }
 
     /// `count` distinct free TCP ports.

@@ -14,14 +14,7 @@ private func boundSocket(_ type: Int32) throws -> (fd: Int32, port: UInt16) {
     try SocketAddress(ip: .v4(0x7f00_0001), port: 0).withSockAddr { address, length in
         guard bind(fd, address, length) == 0 else { throw HarnessError("bind: \(errno)") }
     }
-    var storage = sockaddr_storage()
-    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-    let port = withUnsafeMutablePointer(to: &storage) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-            _ = getsockname(fd, address, &length)
-            return SocketAddress(sockaddr: address)!.port
-        }
-    }
+    guard let port = Ports.boundPort(fd) else { throw HarnessError("getsockname: \(errno)") }
     return (fd, port)
 }
 

@@ -44,19 +44,6 @@ struct SocketAddress {
     }
 }
 
-private func boundPort(_ fd: Int32) -> UInt16? {
-    var ss = sockaddr_storage()
-    var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-    let ok = withUnsafeMutablePointer(to: &ss) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-    }
-    guard ok == 0 else { return nil }
-    return withUnsafeBytes(of: ss) { raw -> UInt16 in
-        // sin_port and sin6_port are both at offset 2
-        UInt16(bigEndian: raw.load(fromByteOffset: 2, as: UInt16.self))
-    }
-}
-
 private func newSocket(_ family: Int32, nonBlocking: Bool = false) throws -> Int32 {
     var type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
     if nonBlocking { type |= Int32(SOCK_NONBLOCK.rawValue) }
@@ -77,7 +64,7 @@ final class ReservedPort: @unchecked Sendable {
     init() throws {
         let addr = try SocketAddress(host: "127.0.0.1", port: 0)
         let sock = try newSocket(addr.family)
-        guard addr.withSockaddr({ bind(sock, $0, $1) }) == 0, let p = boundPort(sock) else {
+        guard addr.withSockaddr({ bind(sock, $0, $1) }) == 0, let p = Ports.boundPort(sock) else {
             let e = errnoText()
             Glibc.close(sock)
             throw HarnessError("bind: \(e)")
@@ -105,7 +92,7 @@ final class BlackholeListener: @unchecked Sendable {
     init() throws {
         let addr = try SocketAddress(host: "127.0.0.1", port: 0)
         let lfd = try newSocket(addr.family)
-        guard addr.withSockaddr({ bind(lfd, $0, $1) }) == 0, listen(lfd, 0) == 0, let p = boundPort(lfd) else {
+        guard addr.withSockaddr({ bind(lfd, $0, $1) }) == 0, listen(lfd, 0) == 0, let p = Ports.boundPort(lfd) else {
             let e = errnoText()
             Glibc.close(lfd)
             throw HarnessError("black-hole listener: \(e)")
