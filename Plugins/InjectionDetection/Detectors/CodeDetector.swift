@@ -362,9 +362,7 @@ enum CodeDetector {
             let b = s[i]
             if b == 0x24 || b == 0x22 || b == 0x27 { return true }
             if b == 0x2F, i + 1 < e, s[i + 1] == 0x2A {  // a comment is not a word of the group
-                i += 2
-                while i + 1 < e && !(s[i] == 0x2A && s[i + 1] == 0x2F) { i += 1 }
-                i += 2
+                i = ByteClass.blockCommentEnd(s, from: i + 2, end: e)
                 continue
             }
             if ByteClass.isAlpha(b) || b == 0x5F {

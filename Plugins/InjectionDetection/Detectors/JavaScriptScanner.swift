@@ -36,9 +36,7 @@ enum JavaScriptScanner {
             let b = s[i]
             if ByteClass.isSpace(b) { i += 1; continue }
             if b == 0x2F, i + 1 < n, s[i + 1] == 0x2A {  // /* */
-                i += 2
-                while i + 1 < n && !(s[i] == 0x2A && s[i + 1] == 0x2F) { i += 1 }
-                i += 2
+                i = ByteClass.blockCommentEnd(s, from: i + 2, end: n)
                 continue
             }
             var name: Range<Int>? = nil
@@ -233,8 +231,6 @@ enum JavaScriptScanner {
     /// Past one space or one `/* */` comment at `i`.
     private static func skipComment(_ s: UnsafeRawBufferPointer, _ i: Int) -> Int {
         guard commentAt(s, i) else { return i + 1 }
-        var k = i + 2
-        while k + 1 < s.count && !(s[k] == 0x2A && s[k + 1] == 0x2F) { k += 1 }
-        return min(s.count, k + 2)
+        return ByteClass.blockCommentEnd(s, from: i + 2, end: s.count)
     }
 }

@@ -86,9 +86,7 @@ enum SQLTokenizer {
                     i += 3
                     while i < n && ByteClass.isDigit(s[i]) { i += 1 }
                 } else {
-                    i += 2
-                    while i + 1 < n && !(s[i] == 0x2A && s[i + 1] == 0x2F) { i += 1 }
-                    i = min(n, i + 2)
+                    i = ByteClass.blockCommentEnd(s, from: i + 2, end: n)
                 }
             case 0x40:  // @var, @@global
                 i += 1

@@ -43,6 +43,14 @@ enum ByteClass {
         return nil
     }
 
+    /// Past the `*/` closing a block comment whose body starts at `from` (after its `/*`), or
+    /// `end` when it does not close before it.
+    static func blockCommentEnd(_ bytes: UnsafeRawBufferPointer, from: Int, end: Int) -> Int {
+        var i = from
+        while i + 1 < end && !(bytes[i] == 0x2A && bytes[i + 1] == 0x2F) { i += 1 }
+        return min(end, i + 2)
+    }
+
     static func contains(_ bytes: UnsafeRawBufferPointer, _ byte: UInt8) -> Bool {
         firstIndex(of: byte, in: bytes) != nil
     }
